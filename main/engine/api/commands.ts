@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { intInRange, numberInRange } from './units.ts';
+
+/** Limits of the modelled system; every command and scenario field checks against these. */
+export const LIMITS = {
+  servers: { min: 1, max: 64 },
+  vcpus: { min: 1, max: 64 },
+  /** The real CPU model runs one thread per vCPU, so its sizes are bounded by what a host can schedule. */
+  realVcpus: { min: 1, max: 16 },
+  realThreadsTotal: 64,
+  rateRps: { min: 0, max: 1_000_000 },
+} as const;
+
+export const ALGORITHMS = ['round-robin', 'least-connections'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+/** One line of help per balancer algorithm, shown next to the picker. */
+export const ALGORITHM_HELP: Record<Algorithm, string> = {
+  'round-robin': 'Each server in turn, whatever its load.',
+  'least-connections': 'The server with the fewest requests in flight.',
+};
+
+const algorithmSchema = z.enum(ALGORITHMS, { error: `expected one of ${ALGORITHMS.join(', ')}` });
+const serverIdSchema = intInRange(1, LIMITS.servers.max);
+
+/**
+ * Commands change a running system. The same objects arrive from the UI, from the command line's
+ * scenario timeline and from tests, and each is validated before the engine sees it.
+ */
+export const commandSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('set-servers'), count: intInRange(LIMITS.servers.min, LIMITS.servers.max) }).strict(),
+  z.object({ type: z.literal('set-vcpus'), vcpus: intInRange(LIMITS.vcpus.min, LIMITS.vcpus.max) }).strict(),
+  z.object({ type: z.literal('set-load'), rateRps: numberInRange(LIMITS.rateRps.min, LIMITS.rateRps.max) }).strict(),
+  z.object({ type: z.literal('set-algorithm'), algorithm: algorithmSchema }).strict(),
+  z.object({ type: z.literal('crash-server'), server: serverIdSchema }).strict(),
+  z.object({ type: z.literal('restart-server'), server: serverIdSchema }).strict(),
+  /** The server accepts requests and answers none until the fault clears; then it answers all it held. */
+  z.object({ type: z.literal('hang-server'), server: serverIdSchema }).strict(),
+  /** Multiplies the CPU time of requests that arrive from now on. */
+  z.object({ type: z.literal('slow-server'), server: serverIdSchema, factor: numberInRange(1, 100) }).strict(),
+  /** A share of requests (0 to 1) answers "server error". */
+  z.object({ type: z.literal('fail-server'), server: serverIdSchema, errorRate: numberInRange(0, 1) }).strict(),
+  z.object({ type: z.literal('clear-server-faults'), server: serverIdSchema }).strict(),
+]);
+
+export type Command = z.output<typeof commandSchema>;
+export type CommandType = Command['type'];

@@ -1,0 +1,530 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { LIMITS, type Command } from './api/commands.ts';
+import type { ErrorKind, RunEvent, RunEventKind, RunReport, RunStatus, ServerPush, ServerState, TickSnapshot } from './api/protocol.ts';
+import { REQUEST_KINDS, cpuMsByKind, type Scenario } from './api/scenario.ts';
+import { LoadBalancer } from './balancer/balancer.ts';
+import { DbNode } from './database/db-node.ts';
+import { DnsResolver } from './dns/resolver.ts';
+import { OpenLoad } from './load/open-load.ts';
+import { RequestMix } from './load/request-mix.ts';
+import { subsystemLogger } from './log.ts';
+import { Books } from './metrics/books.ts';
+import { HostMeter } from './metrics/host-meter.ts';
+import { TickLog } from './metrics/tick-log.ts';
+import { Random } from './random.ts';
+import { buildReport } from './runs/report.ts';
+import { WebServer, type ServerContext } from './servers/web-server.ts';
+import { KIND_API_WRITE, nowMs, type DbLinkMessage } from '../../workers/shared/wire.ts';
+
+const log = subsystemLogger('run');
+
+export const TICK_MS = 250;
+/** The engine wakes at least this often while load is due, so a batch spans about this long. */
+const STEP_MS = 1;
+const DB_TIMEOUT_MS = 2000;
+/** Requests in flight per server at which it answers "overloaded", so a stalled run stays bounded in memory. */
+const DEFAULT_QUEUE_LIMIT = 100_000;
+
+export interface RunOptions {
+  webServerWorker: string;
+  dbNodeWorker: string;
+  /** The TypeScript loader every thread starts from, when running from sources. */
+  loader?: string;
+  /** Folder under which each run gets its own data folder. */
+  dataRoot: string;
+  nativeBinding?: string;
+  emit(message: ServerPush): void;
+}
+
+/** A request waiting for its client's DNS lookup before it can reach the balancer. */
+interface DelayedRequest {
+  id: number;
+  kind: number;
+  dueMs: number;
+  arrivalMs: number;
+  cpuMs: number;
+  clientId: number;
+}
+
+/**
+ * One run of a scenario: the database node, the servers behind the balancer, the load, the
+ * timeline of commands, and the books and ticks that measure it all.
+ */
+export class Run {
+  readonly dataDir: string;
+  private state: RunStatus['state'] = 'starting';
+  private startMs = 0;
+  private readonly books = new Books();
+  private readonly random: Random;
+  private readonly mix: RequestMix;
+  private readonly cpuMs: number[];
+  private readonly dns: DnsResolver;
+  private readonly balancer: LoadBalancer;
+  private load!: OpenLoad;
+  private readonly servers = new Map<number, WebServer>();
+  private db!: DbNode;
+  private readonly serverContext: ServerContext;
+  private vcpus: number;
+  private nextRequestId = 1;
+  private readonly delayed: DelayedRequest[] = [];
+  private delayedHead = 0;
+  private readonly acknowledgedWrites: number[] = [];
+  private readonly events: RunEvent[] = [];
+  private readonly ticks = new TickLog();
+  private readonly hostMeter = new HostMeter();
+  private tickNumber = 0;
+  private lastTickMs = 0;
+  private allBalanced = true;
+  private generating = false;
+  private stepTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private scheduledStepMs = 0;
+  private maxLagMs = 0;
+  /** Serializes operations that take time (resizes, scale-in), so two never interleave. */
+  private operations: Promise<void> = Promise.resolve();
+  private stopping: Promise<RunReport> | undefined;
+
+  constructor(
+    readonly scenario: Scenario,
+    private readonly options: RunOptions,
+  ) {
+    this.random = new Random(scenario.seed);
+    this.mix = new RequestMix(scenario.load.mix);
+    const cpu = cpuMsByKind(scenario);
+    this.cpuMs = REQUEST_KINDS.map((kind) => cpu[kind]);
+    this.dns = new DnsResolver(scenario.load.clients, scenario.dns.ttl, scenario.dns.lookup);
+    this.balancer = new LoadBalancer(scenario.balancer.algorithm);
+    this.vcpus = scenario.servers.vcpus;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    this.dataDir = path.join(options.dataRoot, `run-${stamp}-${process.pid}-${Math.floor(Math.random() * 1e6)}`);
+    this.serverContext = {
+      cpuModel: scenario.cpuModel,
+      workerFile: options.webServerWorker,
+      loader: options.loader,
+      dbTimeoutMs: DB_TIMEOUT_MS,
+      requestTimeoutMs: scenario.requestTimeout,
+      queueLimit: DEFAULT_QUEUE_LIMIT,
+      dbNodeId: () => this.db.nodeId,
+      onDbLink: (message) => this.onDbLink(message),
+      onOutcome: (server, outcome, kind, requestId, latencyMs) => this.onOutcome(outcome, kind, requestId, latencyMs),
+      onStateChange: (server, state, reason) => this.onServerState(server, state, reason),
+    };
+  }
+
+  /** Starts the database and the servers, then the load, the ticks and the timeline. */
+  async start(): Promise<void> {
+    mkdirSync(this.dataDir, { recursive: true });
+    this.emitStatus();
+    this.db = new DbNode({
+      nodeId: 1,
+      file: path.join(this.dataDir, 'primary.sqlite'),
+      workerFile: this.options.dbNodeWorker,
+      loader: this.options.loader,
+      seedUsers: this.scenario.database.seedUsers,
+      seed: this.scenario.seed,
+      nativeBinding: this.options.nativeBinding,
+    });
+    await this.db.ready;
+    for (let id = 1; id <= this.scenario.servers.count; id++) this.servers.set(id, new WebServer(id, this.vcpus, this.serverContext));
+    this.updateBackends();
+    await Promise.all([...this.servers.values()].map((server) => server.start()));
+
+    this.startMs = nowMs();
+    this.lastTickMs = this.startMs;
+    this.hostMeter.reset();
+    this.load = new OpenLoad(this.scenario.load.rateRps, this.scenario.load.arrival, this.random, this.startMs);
+    this.generating = true;
+    this.state = 'running';
+    this.record('run', `Run started: ${this.scenario.name}`);
+    this.emitStatus();
+    this.scheduledStepMs = this.startMs;
+    this.step();
+    this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    for (const entry of this.scenario.timeline) {
+      this.timers.push(setTimeout(() => this.applyTimelineCommand(entry.command), entry.at));
+    }
+    this.timers.push(setTimeout(() => void this.stop('duration reached'), this.scenario.duration));
+  }
+
+  status(): RunStatus {
+    return {
+      state: this.state,
+      scenarioName: this.scenario.name,
+      elapsedMs: this.startMs > 0 ? nowMs() - this.startMs : 0,
+      cpuModel: this.scenario.cpuModel,
+    };
+  }
+
+  /** Applies a live change; rejects with a RangeError when it names a server that does not exist. */
+  async command(command: Command): Promise<void> {
+    if (this.state !== 'running') throw new Error(`No run is in progress (the run is ${this.state})`);
+    switch (command.type) {
+      case 'set-servers':
+        this.enqueueOperation(() => this.setServerCount(command.count));
+        return;
+      case 'set-vcpus':
+        this.checkVcpus(command.vcpus);
+        this.enqueueOperation(() => this.resizeAll(command.vcpus));
+        return;
+      case 'set-load':
+        this.load.setRate(command.rateRps, nowMs());
+        this.record('load', `Load set to ${command.rateRps} requests/s`);
+        return;
+      case 'set-algorithm':
+        this.balancer.algorithm = command.algorithm;
+        this.record('balancer', `Balancer algorithm set to ${command.algorithm}`);
+        return;
+      case 'crash-server': {
+        const server = this.server(command.server);
+        this.record('fault', `Server ${server.id} crashed`, server.id);
+        server.crash('crashed by fault injection');
+        return;
+      }
+      case 'restart-server': {
+        const server = this.server(command.server);
+        if (server.state !== 'down') throw new Error(`Server ${server.id} is ${server.state}; only a server that is down can be restarted`);
+        this.record('fault', `Server ${server.id} restarting`, server.id);
+        void server.start();
+        return;
+      }
+      case 'hang-server':
+        this.server(command.server).setHang(true);
+        this.record('fault', `Server ${command.server} hangs (accepts requests, answers none)`, command.server);
+        return;
+      case 'slow-server':
+        this.server(command.server).setSlowFactor(command.factor);
+        this.record('fault', `Server ${command.server} slowed: CPU time x${command.factor}`, command.server);
+        return;
+      case 'fail-server':
+        this.server(command.server).setErrorRate(command.errorRate);
+        this.record('fault', `Server ${command.server} answers ${Math.round(command.errorRate * 100)}% of requests with a server error`, command.server);
+        return;
+      case 'clear-server-faults':
+        this.server(command.server).clearFaults();
+        this.record('fault', `Server ${command.server} faults cleared`, command.server);
+        return;
+      default: {
+        const unknown: never = command;
+        throw new TypeError(`Unknown command ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  /**
+   * Stops the load, waits up to the drain timeout for requests in flight, ends the rest as
+   * "timeout", stops every thread, and returns the report. Calling it again returns the same report.
+   */
+  stop(reason: string): Promise<RunReport> {
+    this.stopping ??= this.finish(reason);
+    return this.stopping;
+  }
+
+  /** Makes a server's threads exit by themselves at their next batch (used by crash tests). */
+  exitServerThreads(serverId: number): void {
+    this.server(serverId).exitThreadsOnNextBatch();
+  }
+
+  /** Returns the ids of writes acknowledged to clients, in acknowledgement order. */
+  acknowledgedWriteIds(): readonly number[] {
+    return this.acknowledgedWrites;
+  }
+
+  private async finish(reason: string): Promise<RunReport> {
+    if (this.state === 'starting') throw new Error('The run is still starting; stop it once it runs');
+    this.state = 'stopping';
+    this.emitStatus();
+    this.generating = false;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.record('run', `Load stopped: ${reason}`);
+    await this.waitForDrain(this.scenario.drainTimeout);
+    for (const server of this.servers.values()) server.flush();
+    clearTimeout(this.stepTimer);
+    clearInterval(this.tickTimer);
+    // Whatever is still unanswered after the drain timeout was never going to be answered.
+    const stuck = this.books.inFlight;
+    await this.operations;
+    await Promise.all([...this.servers.values()].map((server) => server.stop('run ended', 'timeout')));
+    this.settleDelayed('timeout');
+    if (stuck > 0) this.record('run', `${stuck} requests still in flight after the drain timeout ended as errors`);
+    this.tick();
+    await this.db.stop();
+    this.state = 'finished';
+    this.record('run', 'Run finished');
+    const report = buildReport({
+      scenario: this.scenario,
+      ticks: this.ticks.all(),
+      events: this.events,
+      books: this.books,
+      allBalanced: this.allBalanced,
+      durationMs: nowMs() - this.startMs,
+      acknowledgedWrites: this.acknowledgedWrites.length,
+      dataDir: this.dataDir,
+    });
+    this.emitStatus();
+    this.options.emit({ type: 'finished', report });
+    return report;
+  }
+
+  private waitForDrain(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const deadline = nowMs() + timeoutMs;
+      const check = (): void => {
+        if (this.books.inFlight === 0 || nowMs() >= deadline) resolve();
+        else setTimeout(check, 10);
+      };
+      check();
+    });
+  }
+
+  /** One engine step: generate due arrivals, route them, send batches, expire old requests. */
+  private step(): void {
+    const now = nowMs();
+    const lag = now - this.scheduledStepMs;
+    if (lag > this.maxLagMs) this.maxLagMs = lag;
+    if (this.generating) this.load.pull(now, (dueMs) => this.arrive(dueMs, now));
+    this.routeDelayed(now);
+    for (const server of this.servers.values()) {
+      server.flush();
+      server.expire(now);
+    }
+    const nextDue = this.generating ? this.load.peekDueMs() : Infinity;
+    const nextDelayed = this.delayedHead < this.delayed.length ? this.delayed[this.delayedHead].arrivalMs : Infinity;
+    // Sleep until the next arrival, but wake at least every 50 ms to expire timed-out requests.
+    const wakeMs = Math.min(Math.max(now + STEP_MS, Math.min(nextDue, nextDelayed)), now + 50);
+    this.scheduledStepMs = wakeMs;
+    this.stepTimer = setTimeout(() => this.step(), wakeMs - now);
+  }
+
+  private arrive(dueMs: number, now: number): void {
+    const id = this.nextRequestId++;
+    const kind = this.mix.pick(this.random);
+    const clientId = this.random.int(this.scenario.load.clients);
+    this.books.recordSent();
+    const arrivalMs = dueMs + this.dns.resolveDelayMs(clientId, dueMs);
+    const cpuMs = this.cpuMs[kind];
+    if (arrivalMs > now) {
+      this.delayed.push({ id, kind, dueMs, arrivalMs, cpuMs, clientId });
+      return;
+    }
+    this.route(id, kind, dueMs, arrivalMs, cpuMs, clientId);
+  }
+
+  private route(id: number, kind: number, dueMs: number, arrivalMs: number, cpuMs: number, clientId: number): void {
+    const server = this.balancer.pick();
+    if (!server) {
+      this.onOutcome('serverDown', kind, id, 0);
+      return;
+    }
+    server.accept(id, kind, dueMs, arrivalMs, cpuMs, clientId);
+  }
+
+  /** Routes requests whose DNS lookup has finished; lookups take equal time, so the queue stays in order. */
+  private routeDelayed(now: number): void {
+    while (this.delayedHead < this.delayed.length && this.delayed[this.delayedHead].arrivalMs <= now) {
+      const r = this.delayed[this.delayedHead++];
+      this.route(r.id, r.kind, r.dueMs, r.arrivalMs, r.cpuMs, r.clientId);
+    }
+    if (this.delayedHead === this.delayed.length) {
+      this.delayed.length = 0;
+      this.delayedHead = 0;
+    }
+  }
+
+  private settleDelayed(kind: ErrorKind): void {
+    while (this.delayedHead < this.delayed.length) {
+      const r = this.delayed[this.delayedHead++];
+      this.onOutcome(kind, r.kind, r.id, 0);
+    }
+    this.delayed.length = 0;
+    this.delayedHead = 0;
+  }
+
+  private onOutcome(outcome: 'ok' | ErrorKind, kind: number, requestId: number, latencyMs: number): void {
+    if (outcome === 'ok') {
+      this.books.recordOk(latencyMs);
+      if (kind === KIND_API_WRITE) this.acknowledgedWrites.push(requestId);
+    } else {
+      this.books.recordError(outcome);
+    }
+  }
+
+  private tick(): void {
+    const now = nowMs();
+    const tickMs = Math.max(1, now - this.lastTickMs);
+    this.lastTickMs = now;
+    const snapshot = this.buildTick(now, tickMs);
+    this.books.closeTick();
+    this.maxLagMs = 0;
+    if (!snapshot.books.balanced) {
+      this.allBalanced = false;
+      log.error({ tick: snapshot.tick, books: snapshot.books }, 'books do not balance');
+    }
+    this.ticks.push(snapshot);
+    this.options.emit({ type: 'tick', tick: snapshot });
+  }
+
+  private buildTick(now: number, tickMs: number): TickSnapshot {
+    const books = this.books;
+    const perSecond = 1000 / tickMs;
+    const errorsRpsByKind = { ...books.tickErrors };
+    let tickErrorsTotal = 0;
+    for (const key of Object.keys(errorsRpsByKind) as ErrorKind[]) {
+      tickErrorsTotal += errorsRpsByKind[key];
+      errorsRpsByKind[key] *= perSecond;
+    }
+    const servers = [...this.servers.values()];
+    const totalPicks = servers.reduce((sum, server) => sum + server.tickPicks, 0);
+    const dbRates = this.db.rates(tickMs);
+    const inFlight = books.inFlight;
+    return {
+      tick: ++this.tickNumber,
+      tMs: now - this.startMs,
+      tickMs,
+      offeredRps: books.tickSent * perSecond,
+      okRps: books.tickOk * perSecond,
+      errorRps: tickErrorsTotal * perSecond,
+      errorsRpsByKind,
+      latency: books.tickLatency.summary(),
+      books: {
+        sent: books.sent,
+        ok: books.ok,
+        errors: { ...books.errors },
+        errorsTotal: books.errorsTotal,
+        inFlight,
+        balanced: inFlight >= 0 && books.sent === books.ok + books.errorsTotal + inFlight && inFlight === this.countInFlight(),
+      },
+      config: {
+        servers: servers.length,
+        vcpus: this.vcpus,
+        rateRps: this.load.rate,
+        algorithm: this.balancer.algorithm,
+      },
+      servers: servers.map((server) => server.snapshot(tickMs, totalPicks)),
+      database: {
+        state: this.db.state === 'up' ? 'up' : 'down',
+        readsPerSec: dbRates.readsPerSec,
+        writesPerSec: dbRates.writesPerSec,
+        acknowledgedWrites: this.acknowledgedWrites.length,
+      },
+      host: this.hostMeter.sample(tickMs, this.maxLagMs),
+    };
+  }
+
+  /** Counts requests in flight from the servers' own records, to check the books against. */
+  private countInFlight(): number {
+    let count = this.delayed.length - this.delayedHead;
+    for (const server of this.servers.values()) count += server.inFlight;
+    return count;
+  }
+
+  private async setServerCount(count: number): Promise<void> {
+    const current = [...this.servers.keys()].sort((a, b) => a - b);
+    if (count > current.length) {
+      const added: WebServer[] = [];
+      for (let id = 1; added.length < count - current.length && id <= LIMITS.servers.max; id++) {
+        if (this.servers.has(id)) continue;
+        const server = new WebServer(id, this.vcpus, this.serverContext);
+        this.servers.set(id, server);
+        added.push(server);
+      }
+      this.record('scaling', `Scaling out: ${current.length} to ${count} servers`);
+      // A new server joins the rotation only once its pool is ready.
+      for (const server of added) server.inRotation = false;
+      await Promise.all(added.map((server) => server.start()));
+      for (const server of added) server.inRotation = true;
+      this.updateBackends();
+      this.record('scaling', `${count} servers in rotation`);
+    } else if (count < current.length) {
+      const removed = current.slice(count).map((id) => this.servers.get(id)!);
+      this.record('scaling', `Scaling in: ${current.length} to ${count} servers, draining ${removed.map((s) => s.id).join(', ')}`);
+      await Promise.all(removed.map((server) => server.drain(this.scenario.drainTimeout)));
+      await Promise.all(removed.map((server) => server.stop('removed')));
+      for (const server of removed) this.servers.delete(server.id);
+      this.updateBackends();
+      this.record('scaling', `${count} servers in rotation`);
+    }
+  }
+
+  /**
+   * Resizes servers one at a time: each drains, stops, and restarts with the new size, so a
+   * lone server is down while it grows and a fleet keeps serving on the others.
+   */
+  private async resizeAll(vcpus: number): Promise<void> {
+    if (vcpus === this.vcpus) return;
+    const from = this.vcpus;
+    this.vcpus = vcpus;
+    this.record('scaling', `Resizing servers from ${from} to ${vcpus} vCPUs, one at a time`);
+    for (const server of [...this.servers.values()]) {
+      if (!this.servers.has(server.id) || this.state !== 'running') continue;
+      await server.drain(this.scenario.drainTimeout);
+      await server.stop('resizing');
+      server.vcpus = vcpus;
+      await server.start();
+      server.inRotation = true;
+      this.record('scaling', `Server ${server.id} resized to ${vcpus} vCPUs`, server.id);
+    }
+  }
+
+  private checkVcpus(vcpus: number): void {
+    if (this.scenario.cpuModel !== 'real') return;
+    if (vcpus > LIMITS.realVcpus.max || vcpus * this.servers.size > LIMITS.realThreadsTotal) {
+      throw new RangeError(
+        `vcpus: expected at most ${LIMITS.realVcpus.max} per server and ${LIMITS.realThreadsTotal} in all in the real CPU model, received ${vcpus}`,
+      );
+    }
+  }
+
+  private enqueueOperation(operation: () => Promise<void>): void {
+    this.operations = this.operations.then(operation).catch((error: Error) => {
+      log.error({ err: error }, 'scaling operation failed');
+      this.record('scaling', `Scaling operation failed: ${error.message}`);
+    });
+  }
+
+  private applyTimelineCommand(command: Command): void {
+    this.command(command).catch((error: Error) => {
+      log.warn({ command, err: error }, 'timeline command failed');
+      this.record('run', `Timeline command ${command.type} failed: ${error.message}`);
+    });
+  }
+
+  private server(id: number): WebServer {
+    const server = this.servers.get(id);
+    if (!server) {
+      const ids = [...this.servers.keys()].sort((a, b) => a - b);
+      throw new RangeError(`server: server ${id} does not exist (servers now: ${ids.join(', ') || 'none'})`);
+    }
+    return server;
+  }
+
+  private updateBackends(): void {
+    this.balancer.setBackends([...this.servers.values()].sort((a, b) => a.id - b.id));
+  }
+
+  private onDbLink(message: DbLinkMessage): void {
+    if (message.nodeId !== this.db.nodeId) {
+      message.port.close();
+      return;
+    }
+    this.db.attach(message.serverId, message.port);
+  }
+
+  private onServerState(server: WebServer, state: ServerState, reason: string): void {
+    if (this.state === 'starting' || this.state === 'finished') return;
+    this.record('server', `Server ${server.id} ${state} (${reason})`, server.id);
+  }
+
+  private record(kind: RunEventKind, message: string, serverId?: number): void {
+    const event: RunEvent = { tMs: this.startMs > 0 ? Math.max(0, nowMs() - this.startMs) : 0, kind, message };
+    if (serverId !== undefined) event.serverId = serverId;
+    this.events.push(event);
+    log.info({ tMs: event.tMs, kind, serverId }, message);
+    this.options.emit({ type: 'event', event });
+  }
+
+  private emitStatus(): void {
+    this.options.emit({ type: 'status', status: this.status() });
+  }
+}

@@ -1,0 +1,388 @@
+import { Piscina } from 'piscina';
+import type { ErrorKind, ServerSnapshot, ServerState } from '../api/protocol.ts';
+import { subsystemLogger } from '../log.ts';
+import {
+  CONTROL_ERROR_PPM,
+  CONTROL_EXIT,
+  CONTROL_FIELDS,
+  CONTROL_HANG,
+  CONTROL_SLOW_PERMILLE,
+  REQ_ARRIVAL,
+  REQ_CLIENT,
+  REQ_CPU_MS,
+  REQ_ID,
+  REQ_KIND,
+  REQ_STRIDE,
+  RES_END,
+  RES_STATUS,
+  RES_STRIDE,
+  STATS_SLOTS,
+  STATS_SLOT_SIZE,
+  STAT_BUSY_MS,
+  STAT_BUSY_VCPUS,
+  STATUS_DB_UNAVAILABLE,
+  STATUS_OK,
+  type DbLinkMessage,
+  threadEntry,
+  type ServeTask,
+  type WebServerWorkerData,
+} from '../../../workers/shared/wire.ts';
+
+const log = subsystemLogger('server');
+
+/** What a server needs from the run it belongs to. */
+export interface ServerContext {
+  cpuModel: 'virtual' | 'real';
+  workerFile: string;
+  /** The TypeScript loader threads start from, when running from sources. */
+  loader?: string;
+  dbTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Requests in flight at which the server answers "overloaded" instead of queueing more. */
+  queueLimit: number;
+  /** The database node that takes queries now. */
+  dbNodeId(): number;
+  onDbLink(message: DbLinkMessage): void;
+  /** Called once per request when it ends: status is "ok" or an error kind. */
+  onOutcome(server: WebServer, outcome: 'ok' | ErrorKind, kind: number, requestId: number, latencyMs: number): void;
+  onStateChange(server: WebServer, state: ServerState, reason: string): void;
+}
+
+/** Requests dispatched to the server in one task, with what the engine needs to settle each. */
+class Batch {
+  readonly ids: Float64Array;
+  readonly dueMs: Float64Array;
+  readonly kinds: Uint8Array;
+  readonly settled: Uint8Array;
+  unsettled: number;
+
+  constructor(count: number) {
+    this.ids = new Float64Array(count);
+    this.dueMs = new Float64Array(count);
+    this.kinds = new Uint8Array(count);
+    this.settled = new Uint8Array(count);
+    this.unsettled = count;
+  }
+}
+
+/**
+ * The engine's side of one web server: its piscina pool, its state, and the requests it has in
+ * flight. Requests routed to it in one engine step go out together as one task (a batch), since a
+ * task round trip costs far more than the per-request work.
+ */
+export class WebServer {
+  state: ServerState = 'down';
+  /** False while the balancer must not send new requests here (draining, resizing, removed). */
+  inRotation = true;
+  inFlight = 0;
+  tickOk = 0;
+  tickErrors = 0;
+  tickPicks = 0;
+
+  private pool: Piscina | null = null;
+  private generation = 0;
+  private readonly control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
+  private readonly controlView = new Int32Array(this.control);
+  private stats = new SharedArrayBuffer(STATS_SLOTS * STATS_SLOT_SIZE * 8);
+  private lastBusyMs = 0;
+
+  private pendingRecords: number[] = [];
+  private pendingDue: number[] = [];
+  private readonly batches: Batch[] = [];
+  private batchHead = 0;
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly id: number,
+    public vcpus: number,
+    private readonly context: ServerContext,
+  ) {}
+
+  /** Starts a fresh pool; the server is "starting" until a thread has answered a ping. */
+  async start(): Promise<void> {
+    const generation = ++this.generation;
+    this.controlView.fill(0);
+    this.stats = new SharedArrayBuffer(STATS_SLOTS * STATS_SLOT_SIZE * 8);
+    this.lastBusyMs = 0;
+    this.setState('starting', 'pool starting');
+    const real = this.context.cpuModel === 'real';
+    const threads = real ? this.vcpus : 1;
+    const entry = threadEntry(this.context.workerFile, this.context.loader);
+    const workerData: WebServerWorkerData = {
+      tsEntry: entry.tsEntry,
+      serverId: this.id,
+      cpuModel: this.context.cpuModel,
+      vcpusPerThread: real ? 1 : this.vcpus,
+      stats: this.stats,
+      control: this.control,
+      dbTimeoutMs: this.context.dbTimeoutMs,
+    };
+    const pool = new Piscina({
+      filename: entry.filename,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Infinity,
+      // In the virtual model one thread holds every request until its modelled end time; in the
+      // real model a thread is a vCPU, so it takes one batch at a time and the rest queue.
+      concurrentTasksPerWorker: real ? 1 : 1_000_000,
+      atomics: 'disabled',
+      recordTiming: false,
+      workerData,
+    });
+    pool.on('error', (error: Error) => {
+      log.error({ serverId: this.id, err: error }, 'web server pool error');
+      if (generation === this.generation) this.crash(`thread error: ${error.message}`);
+    });
+    pool.on('message', (message: DbLinkMessage) => {
+      if (message?.type === 'db-link') this.context.onDbLink(message);
+    });
+    this.pool = pool;
+    try {
+      await pool.run({ type: 'ping' });
+    } catch (error) {
+      if (generation === this.generation) this.crash(`start failed: ${(error as Error).message}`);
+      return;
+    }
+    if (generation === this.generation) this.setState('up', 'pool ready');
+  }
+
+  /**
+   * Accepts one request routed here by the balancer. A server that is down refuses it at once,
+   * as a closed port would; a full server answers "overloaded".
+   */
+  accept(requestId: number, kind: number, dueMs: number, arrivalMs: number, cpuMs: number, clientId: number): void {
+    this.tickPicks++;
+    if (this.state !== 'up') {
+      this.tickErrors++;
+      this.context.onOutcome(this, 'serverDown', kind, requestId, 0);
+      return;
+    }
+    if (this.inFlight >= this.context.queueLimit) {
+      this.tickErrors++;
+      this.context.onOutcome(this, 'overloaded', kind, requestId, 0);
+      return;
+    }
+    this.inFlight++;
+    this.pendingRecords.push(requestId, kind, arrivalMs, cpuMs, clientId);
+    this.pendingDue.push(dueMs);
+  }
+
+  /** Sends the requests accepted since the last flush; the real model splits them across threads. */
+  flush(): void {
+    const count = this.pendingDue.length;
+    if (count === 0 || !this.pool) return;
+    const records = this.pendingRecords;
+    const due = this.pendingDue;
+    this.pendingRecords = [];
+    this.pendingDue = [];
+    const chunks = this.context.cpuModel === 'real' ? Math.min(this.vcpus, count) : 1;
+    const chunkSize = Math.ceil(count / chunks);
+    for (let start = 0; start < count; start += chunkSize) {
+      this.dispatch(records, due, start, Math.min(count, start + chunkSize));
+    }
+  }
+
+  /** Ends as "timeout" every request still unanswered `requestTimeoutMs` after it was due. */
+  expire(nowMs: number): void {
+    const deadline = nowMs - this.context.requestTimeoutMs;
+    while (this.batchHead < this.batches.length) {
+      const batch = this.batches[this.batchHead];
+      if (batch.unsettled > 0 && batch.dueMs[0] > deadline) break;
+      for (let i = 0; i < batch.ids.length && batch.unsettled > 0; i++) {
+        if (!batch.settled[i] && batch.dueMs[i] <= deadline) this.settle(batch, i, 'timeout', 0);
+      }
+      if (batch.unsettled > 0) break;
+      this.batchHead++;
+    }
+    this.compactBatches();
+  }
+
+  /** Terminates the server's threads; every request it holds ends as "server down". */
+  crash(reason: string): void {
+    if (this.state === 'down' && !this.pool) return;
+    this.generation++;
+    const pool = this.pool;
+    this.pool = null;
+    this.failAll('serverDown');
+    this.setState('down', reason);
+    if (pool) {
+      pool.destroy().catch((error: Error) => log.warn({ serverId: this.id, err: error }, 'pool destroy failed'));
+    }
+  }
+
+  /**
+   * Takes the server out of rotation and waits until its requests in flight have ended or
+   * `timeoutMs` has passed; those still in flight then end as "server down".
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.inRotation = false;
+    if (this.state === 'up') this.setState('draining', 'draining');
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.drainWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Stops the server, as after a drain; anything still in flight ends as `leftover` ("server down" by default). */
+  async stop(reason: string, leftover: ErrorKind = 'serverDown'): Promise<void> {
+    this.generation++;
+    const pool = this.pool;
+    this.pool = null;
+    this.failAll(leftover);
+    this.setState('down', reason);
+    if (pool) await pool.destroy();
+  }
+
+  setHang(on: boolean): void {
+    Atomics.store(this.controlView, CONTROL_HANG, on ? 1 : 0);
+  }
+
+  setSlowFactor(factor: number): void {
+    Atomics.store(this.controlView, CONTROL_SLOW_PERMILLE, Math.round(factor * 1000));
+  }
+
+  setErrorRate(share: number): void {
+    Atomics.store(this.controlView, CONTROL_ERROR_PPM, Math.round(share * 1_000_000));
+  }
+
+  /** Makes the server's threads call process.exit at their next batch, as a crashing process would. */
+  exitThreadsOnNextBatch(): void {
+    Atomics.store(this.controlView, CONTROL_EXIT, 1);
+  }
+
+  clearFaults(): void {
+    this.setHang(false);
+    this.setSlowFactor(1);
+    this.setErrorRate(0);
+  }
+
+  /** Reads the tick's figures and clears the tick counters. */
+  snapshot(tickMs: number, totalPicks: number): ServerSnapshot {
+    const stats = new Float64Array(this.stats);
+    let busyMs = 0;
+    let busyVcpus = 0;
+    for (let s = 1; s < STATS_SLOTS; s++) {
+      busyMs += stats[s * STATS_SLOT_SIZE + STAT_BUSY_MS];
+      busyVcpus += stats[s * STATS_SLOT_SIZE + STAT_BUSY_VCPUS];
+    }
+    const utilization = this.state === 'down' ? 0 : Math.min(1, Math.max(0, (busyMs - this.lastBusyMs) / (tickMs * this.vcpus)));
+    this.lastBusyMs = busyMs;
+    const snapshot: ServerSnapshot = {
+      id: this.id,
+      state: this.state,
+      vcpus: this.vcpus,
+      utilization,
+      inFlight: this.inFlight,
+      queue: Math.max(0, this.inFlight - busyVcpus),
+      okRps: (this.tickOk * 1000) / tickMs,
+      errorRps: (this.tickErrors * 1000) / tickMs,
+      pickShare: totalPicks > 0 ? this.tickPicks / totalPicks : 0,
+    };
+    this.tickOk = 0;
+    this.tickErrors = 0;
+    this.tickPicks = 0;
+    return snapshot;
+  }
+
+  private dispatch(records: number[], due: number[], from: number, to: number): void {
+    const count = to - from;
+    const batch = new Batch(count);
+    const requests = new Float64Array(count * REQ_STRIDE);
+    for (let i = 0; i < count; i++) {
+      const src = (from + i) * REQ_STRIDE;
+      const dst = i * REQ_STRIDE;
+      requests[dst + REQ_ID] = batch.ids[i] = records[src + REQ_ID];
+      requests[dst + REQ_KIND] = batch.kinds[i] = records[src + REQ_KIND];
+      requests[dst + REQ_ARRIVAL] = records[src + REQ_ARRIVAL];
+      requests[dst + REQ_CPU_MS] = records[src + REQ_CPU_MS];
+      requests[dst + REQ_CLIENT] = records[src + REQ_CLIENT];
+      batch.dueMs[i] = due[from + i];
+    }
+    this.batches.push(batch);
+    const generation = this.generation;
+    const task: ServeTask = { type: 'serve', requests, dbNodeId: this.context.dbNodeId() };
+    this.pool!.run(task, { transferList: [requests.buffer] }).then(
+      (results: Float64Array) => this.complete(batch, results),
+      (error: Error) => this.fail(batch, generation, error),
+    );
+  }
+
+  private complete(batch: Batch, results: Float64Array): void {
+    for (let i = 0; i < batch.ids.length && batch.unsettled > 0; i++) {
+      if (batch.settled[i]) continue;
+      const status = results[i * RES_STRIDE + RES_STATUS];
+      const latencyMs = results[i * RES_STRIDE + RES_END] - batch.dueMs[i];
+      const outcome = status === STATUS_OK ? 'ok' : status === STATUS_DB_UNAVAILABLE ? 'databaseUnavailable' : 'serverError';
+      this.settle(batch, i, outcome, latencyMs);
+    }
+    this.compactBatches();
+  }
+
+  private fail(batch: Batch, generation: number, error: Error): void {
+    if (batch.unsettled > 0) {
+      for (let i = 0; i < batch.ids.length; i++) if (!batch.settled[i]) this.settle(batch, i, 'serverDown', 0);
+    }
+    // A rejection the engine did not cause by destroying the pool means a thread died under load.
+    if (generation === this.generation) {
+      log.warn({ serverId: this.id, err: error }, 'web server thread failed; marking the server down');
+      this.crash(`thread exited: ${error.message}`);
+    }
+  }
+
+  private settle(batch: Batch, index: number, outcome: 'ok' | ErrorKind, latencyMs: number): void {
+    batch.settled[index] = 1;
+    batch.unsettled--;
+    this.inFlight--;
+    if (outcome === 'ok') this.tickOk++;
+    else this.tickErrors++;
+    this.context.onOutcome(this, outcome, batch.kinds[index], batch.ids[index], latencyMs);
+    if (this.inFlight === 0 && this.drainWaiters.length > 0) {
+      for (const wake of this.drainWaiters.splice(0)) wake();
+    }
+  }
+
+  private failAll(kind: ErrorKind): void {
+    for (let b = this.batchHead; b < this.batches.length; b++) {
+      const batch = this.batches[b];
+      for (let i = 0; i < batch.ids.length && batch.unsettled > 0; i++) {
+        if (!batch.settled[i]) this.settle(batch, i, kind, 0);
+      }
+    }
+    this.batches.length = 0;
+    this.batchHead = 0;
+    // Requests accepted but not yet flushed never reached a thread.
+    const unsent = this.pendingDue.length;
+    for (let i = 0; i < unsent; i++) {
+      this.inFlight--;
+      this.tickErrors++;
+      this.context.onOutcome(this, kind, this.pendingRecords[i * REQ_STRIDE + REQ_KIND], this.pendingRecords[i * REQ_STRIDE + REQ_ID], 0);
+    }
+    this.pendingRecords = [];
+    this.pendingDue = [];
+    if (this.inFlight === 0) for (const wake of this.drainWaiters.splice(0)) wake();
+  }
+
+  /** Drops settled batches from the front of the queue once enough have piled up. */
+  private compactBatches(): void {
+    while (this.batchHead < this.batches.length && this.batches[this.batchHead].unsettled === 0) this.batchHead++;
+    if (this.batchHead > 1024 && this.batchHead * 2 > this.batches.length) {
+      this.batches.splice(0, this.batchHead);
+      this.batchHead = 0;
+    }
+    if (this.batchHead === this.batches.length) {
+      this.batches.length = 0;
+      this.batchHead = 0;
+    }
+  }
+
+  private setState(state: ServerState, reason: string): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.context.onStateChange(this, state, reason);
+  }
+}

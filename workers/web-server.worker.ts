@@ -1,0 +1,186 @@
+// A web server thread: one of the threads of a server's piscina pool. It takes batches of
+// requests, holds each on a vCPU for its CPU time, runs API reads and writes against a database
+// node over a direct MessagePort, and resolves the batch with one result record per request.
+import { workerData } from 'node:worker_threads';
+import { DbLink } from './web-server/db-link.ts';
+import { burnCpuMs } from './web-server/real-cpu.ts';
+import { VirtualCpu } from './web-server/virtual-cpu.ts';
+import {
+  CONTROL_ERROR_PPM,
+  CONTROL_EXIT,
+  CONTROL_HANG,
+  CONTROL_SLOW_PERMILLE,
+  KIND_STATIC,
+  KIND_API_WRITE,
+  OP_FEED,
+  OP_POST,
+  REQ_ARRIVAL,
+  REQ_CLIENT,
+  REQ_CPU_MS,
+  REQ_ID,
+  REQ_KIND,
+  REQ_STRIDE,
+  RES_END,
+  RES_STATUS,
+  RES_STRIDE,
+  STATS_SLOT_SIZE,
+  STAT_BUSY_MS,
+  STAT_BUSY_VCPUS,
+  STAT_IN_SERVER,
+  STAT_UPDATED_AT,
+  STATUS_DB_UNAVAILABLE,
+  STATUS_OK,
+  STATUS_SERVER_ERROR,
+  nowMs,
+  type ServeTask,
+  type WebServerTask,
+  type WebServerWorkerData,
+} from './shared/wire.ts';
+
+const config = workerData as WebServerWorkerData;
+const control = new Int32Array(config.control);
+const stats = new Float64Array(config.stats);
+/** This thread's stats slot; slot 0 of the buffer holds the counter that threads claim slots from. */
+const slot = Atomics.add(new Int32Array(config.stats, 0, 1), 0, 1) + 1;
+const slotBase = slot * STATS_SLOT_SIZE;
+
+const cpu = new VirtualCpu(config.vcpusPerThread);
+const db = new DbLink(config.serverId, config.dbTimeoutMs);
+cpu.onIdleTick = publishStats;
+
+/** Requests accepted and not yet answered, for the stats slot. */
+let inServer = 0;
+let realBusyMs = 0;
+
+/** Responses held by the "hang" fault, released when the fault clears. */
+const held: Array<() => void> = [];
+let holdTimer: NodeJS.Timeout | undefined;
+
+export default async function handle(task: WebServerTask): Promise<Float64Array | { slot: number }> {
+  if (task.type === 'ping') return { slot };
+  if (Atomics.load(control, CONTROL_EXIT) !== 0) process.exit(0);
+  return config.cpuModel === 'real' ? serveReal(task) : serveVirtual(task);
+}
+
+/**
+ * Serves a batch in the virtual CPU model. Each request's vCPU start and end times follow from the
+ * FIFO multi-server recursion (start = max(arrival, earliest free vCPU)), so queueing matches
+ * theory regardless of timer jitter; timers only deliver each response at its modelled end time.
+ */
+function serveVirtual(task: ServeTask): Promise<Float64Array> {
+  return new Promise((resolve) => {
+    const batch = new PendingBatch(task.requests, resolve);
+    const slowFactor = slowFactorNow();
+    for (let i = 0; i < batch.count; i++) {
+      const endMs = cpu.schedule(batch.field(i, REQ_ARRIVAL), batch.field(i, REQ_CPU_MS) * slowFactor);
+      cpu.at(endMs, () => afterCpu(task, batch, i, endMs));
+    }
+    publishStats();
+  });
+}
+
+/**
+ * Serves a batch in the real CPU model: this thread is one vCPU and burns calibrated CPU for each
+ * request in turn. Database queries do not hold the vCPU; the batch resolves when all are answered.
+ */
+function serveReal(task: ServeTask): Promise<Float64Array> {
+  return new Promise((resolve) => {
+    const batch = new PendingBatch(task.requests, resolve);
+    const slowFactor = slowFactorNow();
+    for (let i = 0; i < batch.count; i++) {
+      const serviceMs = batch.field(i, REQ_CPU_MS) * slowFactor;
+      burnCpuMs(serviceMs);
+      realBusyMs += serviceMs;
+      afterCpu(task, batch, i, nowMs());
+    }
+    publishStats();
+  });
+}
+
+/** Results of one batch, resolved when every request in it has an outcome. */
+class PendingBatch {
+  readonly count: number;
+  private readonly results: Float64Array;
+  private remaining: number;
+
+  constructor(
+    private readonly requests: Float64Array,
+    private readonly resolve: (results: Float64Array) => void,
+  ) {
+    this.count = requests.length / REQ_STRIDE;
+    this.results = new Float64Array(this.count * RES_STRIDE);
+    this.remaining = this.count;
+    inServer += this.count;
+    if (this.count === 0) resolve(this.results);
+  }
+
+  field(index: number, field: number): number {
+    return this.requests[index * REQ_STRIDE + field];
+  }
+
+  finish(index: number, status: number, endMs: number): void {
+    this.results[index * RES_STRIDE + RES_STATUS] = status;
+    this.results[index * RES_STRIDE + RES_END] = endMs;
+    inServer--;
+    if (--this.remaining === 0) this.resolve(this.results);
+  }
+}
+
+/**
+ * Runs the database part of a request once its CPU part ended at `cpuEndMs`, then responds.
+ * HTML pages and API reads load the client's feed; API writes insert a post.
+ */
+function afterCpu(task: ServeTask, batch: PendingBatch, index: number, cpuEndMs: number): void {
+  const kind = batch.field(index, REQ_KIND);
+  if (kind === KIND_STATIC) {
+    respond(batch, index, STATUS_OK, cpuEndMs);
+    return;
+  }
+  const op = kind === KIND_API_WRITE ? OP_POST : OP_FEED;
+  const writeId = op === OP_POST ? batch.field(index, REQ_ID) : 0;
+  db.submit(task.dbNodeId, op, batch.field(index, REQ_CLIENT), writeId, (ok) => {
+    respond(batch, index, ok ? STATUS_OK : STATUS_DB_UNAVAILABLE, nowMs());
+  });
+}
+
+/**
+ * Sends a response: now, or when the "hang" fault clears (its end time is then the release
+ * time). The error-rate fault turns a share of ok responses into server errors.
+ */
+function respond(batch: PendingBatch, index: number, status: number, endMs: number): void {
+  const finalStatus = status === STATUS_OK && shouldFail() ? STATUS_SERVER_ERROR : status;
+  if (Atomics.load(control, CONTROL_HANG) !== 0) {
+    held.push(() => batch.finish(index, finalStatus, nowMs()));
+    holdTimer ??= setInterval(releaseIfUnhung, 5);
+    return;
+  }
+  batch.finish(index, finalStatus, endMs);
+}
+
+function releaseIfUnhung(): void {
+  if (Atomics.load(control, CONTROL_HANG) !== 0) return;
+  clearInterval(holdTimer);
+  holdTimer = undefined;
+  const releasing = held.splice(0, held.length);
+  for (const send of releasing) send();
+  publishStats();
+}
+
+function shouldFail(): boolean {
+  const ppm = Atomics.load(control, CONTROL_ERROR_PPM);
+  return ppm > 0 && Math.random() * 1_000_000 < ppm;
+}
+
+function slowFactorNow(): number {
+  const permille = Atomics.load(control, CONTROL_SLOW_PERMILLE);
+  return permille > 0 ? permille / 1000 : 1;
+}
+
+function publishStats(): void {
+  const now = nowMs();
+  const real = config.cpuModel === 'real';
+  stats[slotBase + STAT_BUSY_MS] = real ? realBusyMs : cpu.busyMsUntil(now);
+  stats[slotBase + STAT_BUSY_VCPUS] = real ? Math.min(1, inServer) : cpu.busyVcpusAt(now);
+  stats[slotBase + STAT_IN_SERVER] = inServer;
+  stats[slotBase + STAT_UPDATED_AT] = now;
+}
