@@ -138,7 +138,7 @@ function afterCpu(task: ServeTask, batch: PendingBatch, index: number, cpuEndMs:
   }
   const op = kind === KIND_API_WRITE ? OP_POST : OP_FEED;
   const writeId = op === OP_POST ? batch.field(index, REQ_ID) : 0;
-  db.submit(task.dbNodeId, op, batch.field(index, REQ_CLIENT), writeId, (ok) => {
+  db.submit(task.db.primaryNodeId, op, batch.field(index, REQ_CLIENT), writeId, (ok) => {
     respond(batch, index, ok ? STATUS_OK : STATUS_DB_UNAVAILABLE, nowMs());
   });
 }

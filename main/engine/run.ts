@@ -4,7 +4,7 @@ import { LIMITS, type Command } from './api/commands.ts';
 import type { ErrorKind, RunEvent, RunEventKind, RunReport, RunStatus, ServerPush, ServerState, TickSnapshot } from './api/protocol.ts';
 import { REQUEST_KINDS, cpuMsByKind, type Scenario } from './api/scenario.ts';
 import { LoadBalancer } from './balancer/balancer.ts';
-import { DbNode } from './database/db-node.ts';
+import { DatabaseCluster } from './database/cluster.ts';
 import { DnsResolver } from './dns/resolver.ts';
 import { OpenLoad } from './load/open-load.ts';
 import { RequestMix } from './load/request-mix.ts';
@@ -15,7 +15,7 @@ import { TickLog } from './metrics/tick-log.ts';
 import { Random } from './random.ts';
 import { buildReport } from './runs/report.ts';
 import { WebServer, type ServerContext } from './servers/web-server.ts';
-import { KIND_API_WRITE, nowMs, type DbLinkMessage } from '../../workers/shared/wire.ts';
+import { KIND_API_WRITE, nowMs } from '../../workers/shared/wire.ts';
 
 const log = subsystemLogger('run');
 
@@ -63,13 +63,12 @@ export class Run {
   private readonly balancer: LoadBalancer;
   private load!: OpenLoad;
   private readonly servers = new Map<number, WebServer>();
-  private db!: DbNode;
+  private db!: DatabaseCluster;
   private readonly serverContext: ServerContext;
   private vcpus: number;
   private nextRequestId = 1;
   private readonly delayed: DelayedRequest[] = [];
   private delayedHead = 0;
-  private readonly acknowledgedWrites: number[] = [];
   private readonly events: RunEvent[] = [];
   private readonly ticks = new TickLog();
   private readonly hostMeter = new HostMeter();
@@ -106,8 +105,8 @@ export class Run {
       dbTimeoutMs: DB_TIMEOUT_MS,
       requestTimeoutMs: scenario.requestTimeout,
       queueLimit: DEFAULT_QUEUE_LIMIT,
-      dbNodeId: () => this.db.nodeId,
-      onDbLink: (message) => this.onDbLink(message),
+      dbRoute: () => this.db.route(),
+      onDbLink: (message) => this.db.attach(message),
       onOutcome: (server, outcome, kind, requestId, latencyMs) => this.onOutcome(outcome, kind, requestId, latencyMs),
       onStateChange: (server, state, reason) => this.onServerState(server, state, reason),
     };
@@ -117,16 +116,14 @@ export class Run {
   async start(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
     this.emitStatus();
-    this.db = new DbNode({
-      nodeId: 1,
-      file: path.join(this.dataDir, 'primary.sqlite'),
+    this.db = new DatabaseCluster(this.scenario.database, {
+      dataDir: this.dataDir,
       workerFile: this.options.dbNodeWorker,
       loader: this.options.loader,
-      seedUsers: this.scenario.database.seedUsers,
       seed: this.scenario.seed,
       nativeBinding: this.options.nativeBinding,
     });
-    await this.db.ready;
+    await this.db.start();
     for (let id = 1; id <= this.scenario.servers.count; id++) this.servers.set(id, new WebServer(id, this.vcpus, this.serverContext));
     this.updateBackends();
     await Promise.all([...this.servers.values()].map((server) => server.start()));
@@ -226,9 +223,9 @@ export class Run {
     this.server(serverId).exitThreadsOnNextBatch();
   }
 
-  /** Returns the ids of writes acknowledged to clients, in acknowledgement order. */
-  acknowledgedWriteIds(): readonly number[] {
-    return this.acknowledgedWrites;
+  /** The run's data tier, for checks against its files. */
+  database(): DatabaseCluster {
+    return this.db;
   }
 
   private async finish(reason: string): Promise<RunReport> {
@@ -259,7 +256,7 @@ export class Run {
       books: this.books,
       allBalanced: this.allBalanced,
       durationMs: nowMs() - this.startMs,
-      acknowledgedWrites: this.acknowledgedWrites.length,
+      acknowledgedWrites: this.db.acknowledgedWriteIds().length,
       dataDir: this.dataDir,
     });
     this.emitStatus();
@@ -344,7 +341,7 @@ export class Run {
   private onOutcome(outcome: 'ok' | ErrorKind, kind: number, requestId: number, latencyMs: number): void {
     if (outcome === 'ok') {
       this.books.recordOk(latencyMs);
-      if (kind === KIND_API_WRITE) this.acknowledgedWrites.push(requestId);
+      if (kind === KIND_API_WRITE) this.db.acknowledgeWrite(requestId);
     } else {
       this.books.recordError(outcome);
     }
@@ -376,7 +373,6 @@ export class Run {
     }
     const servers = [...this.servers.values()];
     const totalPicks = servers.reduce((sum, server) => sum + server.tickPicks, 0);
-    const dbRates = this.db.rates(tickMs);
     const inFlight = books.inFlight;
     return {
       tick: ++this.tickNumber,
@@ -402,12 +398,7 @@ export class Run {
         algorithm: this.balancer.algorithm,
       },
       servers: servers.map((server) => server.snapshot(tickMs, totalPicks)),
-      database: {
-        state: this.db.state === 'up' ? 'up' : 'down',
-        readsPerSec: dbRates.readsPerSec,
-        writesPerSec: dbRates.writesPerSec,
-        acknowledgedWrites: this.acknowledgedWrites.length,
-      },
+      database: this.db.snapshot(tickMs),
       host: this.hostMeter.sample(tickMs, this.maxLagMs),
     };
   }
@@ -501,14 +492,6 @@ export class Run {
 
   private updateBackends(): void {
     this.balancer.setBackends([...this.servers.values()].sort((a, b) => a.id - b.id));
-  }
-
-  private onDbLink(message: DbLinkMessage): void {
-    if (message.nodeId !== this.db.nodeId) {
-      message.port.close();
-      return;
-    }
-    this.db.attach(message.serverId, message.port);
   }
 
   private onServerState(server: WebServer, state: ServerState, reason: string): void {

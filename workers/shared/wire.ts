@@ -36,12 +36,17 @@ export const STATUS_OK = 0;
 export const STATUS_SERVER_ERROR = 1;
 export const STATUS_DB_UNAVAILABLE = 2;
 
+/** Where a web server thread sends queries; it travels with every batch, so a change reaches every thread. */
+export interface DbRoute {
+  /** The node that takes writes (and reads when no replica can). */
+  primaryNodeId: number;
+}
+
 /** A batch of requests for one server, as one piscina task. */
 export interface ServeTask {
   type: 'serve';
   requests: Float64Array;
-  /** The database node that takes this batch's queries. */
-  dbNodeId: number;
+  db: DbRoute;
 }
 
 export interface PingTask {

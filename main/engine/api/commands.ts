@@ -8,7 +8,7 @@ export const LIMITS = {
   /** The real CPU model runs one thread per vCPU, so its sizes are bounded by what a host can schedule. */
   realVcpus: { min: 1, max: 16 },
   realThreadsTotal: 64,
-  rateRps: { min: 0, max: 1_000_000 },
+  rateRps: { min: 0, max: 5_000_000 },
 } as const;
 
 export const ALGORITHMS = ['round-robin', 'least-connections'] as const;

@@ -23,6 +23,7 @@ import {
   STATUS_DB_UNAVAILABLE,
   STATUS_OK,
   type DbLinkMessage,
+  type DbRoute,
   threadEntry,
   type ServeTask,
   type WebServerWorkerData,
@@ -40,8 +41,8 @@ export interface ServerContext {
   requestTimeoutMs: number;
   /** Requests in flight at which the server answers "overloaded" instead of queueing more. */
   queueLimit: number;
-  /** The database node that takes queries now. */
-  dbNodeId(): number;
+  /** Where queries go now. */
+  dbRoute(): DbRoute;
   onDbLink(message: DbLinkMessage): void;
   /** Called once per request when it ends: status is "ok" or an error kind. */
   onOutcome(server: WebServer, outcome: 'ok' | ErrorKind, kind: number, requestId: number, latencyMs: number): void;
@@ -305,7 +306,7 @@ export class WebServer {
     }
     this.batches.push(batch);
     const generation = this.generation;
-    const task: ServeTask = { type: 'serve', requests, dbNodeId: this.context.dbNodeId() };
+    const task: ServeTask = { type: 'serve', requests, db: this.context.dbRoute() };
     this.pool!.run(task, { transferList: [requests.buffer] }).then(
       (results: Float64Array) => this.complete(batch, results),
       (error: Error) => this.fail(batch, generation, error),
