@@ -6,7 +6,7 @@ import { REQUEST_KINDS, cpuMsByKind, type Scenario } from './api/scenario.ts';
 import { LoadBalancer } from './balancer/balancer.ts';
 import { DatabaseCluster } from './database/cluster.ts';
 import { DnsResolver } from './dns/resolver.ts';
-import { OpenLoad } from './load/open-load.ts';
+import { createLoadGenerator, type LoadGenerator } from './load/load-generator.ts';
 import { RequestMix } from './load/request-mix.ts';
 import { subsystemLogger } from './log.ts';
 import { Books } from './metrics/books.ts';
@@ -61,7 +61,7 @@ export class Run {
   private readonly cpuMs: number[];
   private readonly dns: DnsResolver;
   private readonly balancer: LoadBalancer;
-  private load!: OpenLoad;
+  private load!: LoadGenerator;
   private readonly servers = new Map<number, WebServer>();
   private db!: DatabaseCluster;
   private readonly serverContext: ServerContext;
@@ -107,7 +107,7 @@ export class Run {
       queueLimit: DEFAULT_QUEUE_LIMIT,
       dbRoute: () => this.db.route(),
       onDbLink: (message) => this.db.attach(message),
-      onOutcome: (server, outcome, kind, requestId, latencyMs) => this.onOutcome(outcome, kind, requestId, latencyMs),
+      onOutcome: (server, outcome, kind, requestId, clientId, latencyMs) => this.onOutcome(outcome, kind, requestId, clientId, latencyMs),
       onStateChange: (server, state, reason) => this.onServerState(server, state, reason),
     };
   }
@@ -131,7 +131,7 @@ export class Run {
     this.startMs = nowMs();
     this.lastTickMs = this.startMs;
     this.hostMeter.reset();
-    this.load = new OpenLoad(this.scenario.load.rateRps, this.scenario.load.arrival, this.random, this.startMs);
+    this.load = createLoadGenerator(this.scenario.load, this.random, this.startMs);
     this.generating = true;
     this.state = 'running';
     this.record('run', `Run started: ${this.scenario.name}`);
@@ -280,7 +280,7 @@ export class Run {
     const now = nowMs();
     const lag = now - this.scheduledStepMs;
     if (lag > this.maxLagMs) this.maxLagMs = lag;
-    if (this.generating) this.load.pull(now, (dueMs) => this.arrive(dueMs, now));
+    if (this.generating) this.load.pull(now, (dueMs, clientId) => this.arrive(dueMs, clientId, now));
     this.routeDelayed(now);
     for (const server of this.servers.values()) {
       server.flush();
@@ -294,10 +294,9 @@ export class Run {
     this.stepTimer = setTimeout(() => this.step(), wakeMs - now);
   }
 
-  private arrive(dueMs: number, now: number): void {
+  private arrive(dueMs: number, clientId: number, now: number): void {
     const id = this.nextRequestId++;
     const kind = this.mix.pick(this.random);
-    const clientId = this.random.int(this.scenario.load.clients);
     this.books.recordSent();
     const arrivalMs = dueMs + this.dns.resolveDelayMs(clientId, dueMs);
     const cpuMs = this.cpuMs[kind];
@@ -311,7 +310,7 @@ export class Run {
   private route(id: number, kind: number, dueMs: number, arrivalMs: number, cpuMs: number, clientId: number): void {
     const server = this.balancer.pick();
     if (!server) {
-      this.onOutcome('serverDown', kind, id, 0);
+      this.onOutcome('serverDown', kind, id, clientId, 0);
       return;
     }
     server.accept(id, kind, dueMs, arrivalMs, cpuMs, clientId);
@@ -332,13 +331,14 @@ export class Run {
   private settleDelayed(kind: ErrorKind): void {
     while (this.delayedHead < this.delayed.length) {
       const r = this.delayed[this.delayedHead++];
-      this.onOutcome(kind, r.kind, r.id, 0);
+      this.onOutcome(kind, r.kind, r.id, r.clientId, 0);
     }
     this.delayed.length = 0;
     this.delayedHead = 0;
   }
 
-  private onOutcome(outcome: 'ok' | ErrorKind, kind: number, requestId: number, latencyMs: number): void {
+  private onOutcome(outcome: 'ok' | ErrorKind, kind: number, requestId: number, clientId: number, latencyMs: number): void {
+    this.load.onRequestEnd(clientId, nowMs());
     if (outcome === 'ok') {
       this.books.recordOk(latencyMs);
       if (kind === KIND_API_WRITE) this.db.acknowledgeWrite(requestId);
@@ -394,7 +394,7 @@ export class Run {
       config: {
         servers: servers.length,
         vcpus: this.vcpus,
-        rateRps: this.load.rate,
+        rateRps: this.load.rateRps,
         algorithm: this.balancer.algorithm,
       },
       servers: servers.map((server) => server.snapshot(tickMs, totalPicks)),

@@ -44,8 +44,8 @@ export interface ServerContext {
   /** Where queries go now. */
   dbRoute(): DbRoute;
   onDbLink(message: DbLinkMessage): void;
-  /** Called once per request when it ends: status is "ok" or an error kind. */
-  onOutcome(server: WebServer, outcome: 'ok' | ErrorKind, kind: number, requestId: number, latencyMs: number): void;
+  /** Called once per request when it ends, with "ok" or the error kind. */
+  onOutcome(server: WebServer, outcome: 'ok' | ErrorKind, kind: number, requestId: number, clientId: number, latencyMs: number): void;
   onStateChange(server: WebServer, state: ServerState, reason: string): void;
 }
 
@@ -54,6 +54,7 @@ class Batch {
   readonly ids: Float64Array;
   readonly dueMs: Float64Array;
   readonly kinds: Uint8Array;
+  readonly clients: Float64Array;
   readonly settled: Uint8Array;
   unsettled: number;
 
@@ -61,6 +62,7 @@ class Batch {
     this.ids = new Float64Array(count);
     this.dueMs = new Float64Array(count);
     this.kinds = new Uint8Array(count);
+    this.clients = new Float64Array(count);
     this.settled = new Uint8Array(count);
     this.unsettled = count;
   }
@@ -155,12 +157,12 @@ export class WebServer {
     this.tickPicks++;
     if (this.state !== 'up') {
       this.tickErrors++;
-      this.context.onOutcome(this, 'serverDown', kind, requestId, 0);
+      this.context.onOutcome(this, 'serverDown', kind, requestId, clientId, 0);
       return;
     }
     if (this.inFlight >= this.context.queueLimit) {
       this.tickErrors++;
-      this.context.onOutcome(this, 'overloaded', kind, requestId, 0);
+      this.context.onOutcome(this, 'overloaded', kind, requestId, clientId, 0);
       return;
     }
     this.inFlight++;
@@ -301,7 +303,7 @@ export class WebServer {
       requests[dst + REQ_KIND] = batch.kinds[i] = records[src + REQ_KIND];
       requests[dst + REQ_ARRIVAL] = records[src + REQ_ARRIVAL];
       requests[dst + REQ_CPU_MS] = records[src + REQ_CPU_MS];
-      requests[dst + REQ_CLIENT] = records[src + REQ_CLIENT];
+      requests[dst + REQ_CLIENT] = batch.clients[i] = records[src + REQ_CLIENT];
       batch.dueMs[i] = due[from + i];
     }
     this.batches.push(batch);
@@ -341,7 +343,7 @@ export class WebServer {
     this.inFlight--;
     if (outcome === 'ok') this.tickOk++;
     else this.tickErrors++;
-    this.context.onOutcome(this, outcome, batch.kinds[index], batch.ids[index], latencyMs);
+    this.context.onOutcome(this, outcome, batch.kinds[index], batch.ids[index], batch.clients[index], latencyMs);
     if (this.inFlight === 0 && this.drainWaiters.length > 0) {
       for (const wake of this.drainWaiters.splice(0)) wake();
     }
@@ -361,7 +363,9 @@ export class WebServer {
     for (let i = 0; i < unsent; i++) {
       this.inFlight--;
       this.tickErrors++;
-      this.context.onOutcome(this, kind, this.pendingRecords[i * REQ_STRIDE + REQ_KIND], this.pendingRecords[i * REQ_STRIDE + REQ_ID], 0);
+      const base = i * REQ_STRIDE;
+      const records = this.pendingRecords;
+      this.context.onOutcome(this, kind, records[base + REQ_KIND], records[base + REQ_ID], records[base + REQ_CLIENT], 0);
     }
     this.pendingRecords = [];
     this.pendingDue = [];
