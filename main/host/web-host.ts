@@ -69,7 +69,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   }
 
   const log = subsystemLogger('web-host');
-  const staticRoot = await realpath(resolve(options.staticDir));
+  const staticRoot = await realpath(resolve(options.staticDir)).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`Static folder ${options.staticDir} is not readable (${error.code}): build the renderer first with "npm run build"`);
+  });
   const token = randomBytes(24).toString('base64url');
   const context: RequestContext = { engine: options.engine, presetsDir: options.presetsDir, log };
 

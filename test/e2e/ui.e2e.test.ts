@@ -38,6 +38,7 @@ let engine: EngineClient;
 let web: WebHost;
 let context: BrowserContext;
 let page: Page;
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: install it with apt-get install -y chromium`);
@@ -67,6 +68,7 @@ beforeAll(async () => {
     ],
   });
   page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (message) => {
     if (message.type() === 'error') console.error(`[page] ${message.text()}`);
   });
@@ -120,10 +122,15 @@ describe('UI in a browser', () => {
     await expect.poll(() => page.getByTestId('event-log').locator('li.event').count()).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('event-log').textContent()).toContain('Server 2');
 
+    await page.getByTestId('latency-scale').selectOption('logarithmic');
+    await waitForChartSeconds(page, lastTime(await readSeries(page)) + 1);
+
     await page.screenshot({ path: join(resultsDir, 'ui-e2e.png'), fullPage: true });
 
     await page.getByTestId('stop-button').click();
     await expect.poll(() => page.getByTestId('run-state').textContent(), { timeout: 30_000 }).toBe('finished');
+    await expect.poll(() => page.getByTestId('run-summary').count()).toBe(1);
+    expect(pageErrors).toEqual([]);
   });
 });
 

@@ -43,9 +43,11 @@ export class Draft {
     this.edited = true;
   }
 
-  /** Shows values that the running engine reports or was just sent; they are not edits of the preset. */
+  /** Sets the values to those the engine reports or was just sent, without marking them as edits of the preset. */
   follow(values: Partial<ControlValues>): void {
-    this.values = { ...this.values, ...values };
+    const next = { ...this.values, ...values };
+    const changed = (Object.keys(next) as (keyof ControlValues)[]).some((key) => next[key] !== this.values[key]);
+    if (changed) this.values = next;
   }
 
   /** Returns the start input: the preset by name, or its scenario with the edited values applied. */
