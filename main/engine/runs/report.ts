@@ -11,6 +11,8 @@ export interface ReportInput {
   allBalanced: boolean;
   durationMs: number;
   acknowledgedWrites: number;
+  attempts: number;
+  retries: number;
   dataDir: string;
 }
 
@@ -24,7 +26,7 @@ export function buildReport(input: ReportInput): RunReport {
     createdAt: new Date().toISOString(),
     scenario: input.scenario,
     cpuModel: input.scenario.cpuModel,
-    loadModel: 'open',
+    loadModel: input.scenario.load.model,
     ticks,
     events: input.events,
     summary: {
@@ -40,6 +42,9 @@ export function buildReport(input: ReportInput): RunReport {
       acknowledgedWrites: input.acknowledgedWrites,
       peakOkRps: ticks.reduce((max, tick) => Math.max(max, tick.okRps), 0),
       hostLimitedTicks: ticks.filter((tick) => tick.host.limited).length,
+      attempts: input.attempts,
+      retries: input.retries,
+      amplification: books.sent > 0 ? input.attempts / books.sent : 1,
     },
     host: hostInfo(),
     dataDir: input.dataDir,
