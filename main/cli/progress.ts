@@ -38,7 +38,7 @@ class BarProgress implements Progress {
     this.bar = new cliProgress.SingleBar(
       {
         stream: stderr,
-        format: ' {bar} {percentage}% | {elapsed} s of {duration} s',
+        format: ' {bar} {percentage}% | {elapsedSeconds} s of {runSeconds} s',
         hideCursor: true,
         clearOnComplete: true,
         // The run handles Ctrl-C itself: it stops the engine and writes the report first.
@@ -48,11 +48,12 @@ class BarProgress implements Progress {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(durationMs, 0, { elapsed: '0.0', duration: (durationMs / 1000).toFixed(1) });
+    // cli-progress reserves {duration} and {eta} for its own timing, hence these names.
+    this.bar.start(durationMs, 0, { elapsedSeconds: '0.0', runSeconds: (durationMs / 1000).toFixed(1) });
   }
 
   update(elapsedMs: number): void {
-    this.bar.update(Math.min(elapsedMs, this.bar.getTotal()), { elapsed: (elapsedMs / 1000).toFixed(1) });
+    this.bar.update(Math.min(elapsedMs, this.bar.getTotal()), { elapsedSeconds: (elapsedMs / 1000).toFixed(1) });
   }
 
   note(line: string): void {
@@ -68,6 +69,9 @@ class BarProgress implements Progress {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    // SingleBar.stop() moves the cursor back to where start() saved it, which is above every line
+    // printed since. Saving the position again first keeps the cursor on the bar's own line.
+    this.stderr.write('\x1b7');
     this.bar.stop();
   }
 
