@@ -90,7 +90,7 @@ class PlainProgress implements Progress {
   ) {}
 
   update(elapsedMs: number): void {
-    // Past the duration the run is draining, and the "Stopping" note has said so already.
+    // Past the duration the run is draining, which the "Stopping" note has already reported.
     if (elapsedMs > this.durationMs || elapsedMs - this.lastPrintedMs < PLAIN_EVERY_MS) return;
     this.lastPrintedMs = elapsedMs;
     const percent = Math.min(100, Math.round((elapsedMs / this.durationMs) * 100));
