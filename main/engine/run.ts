@@ -2,15 +2,17 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { LIMITS, type Command } from './api/commands.ts';
 import type { ErrorKind, RunEvent, RunEventKind, RunReport, RunStatus, ServerPush, ServerState, TickSnapshot } from './api/protocol.ts';
-import { REQUEST_KINDS, cpuMsByKind, type Scenario } from './api/scenario.ts';
+import { serviceTimesByKind, type Scenario } from './api/scenario.ts';
 import { LoadBalancer } from './balancer/balancer.ts';
 import { DatabaseCluster } from './database/cluster.ts';
 import { DnsResolver } from './dns/resolver.ts';
-import { createLoadGenerator, type LoadGenerator } from './load/load-generator.ts';
+import { createLoadGenerator, dnsClientCount, type LoadGenerator } from './load/load-generator.ts';
 import { RequestMix } from './load/request-mix.ts';
+import { ServiceTimes } from './load/service-times.ts';
 import { subsystemLogger } from './log.ts';
 import { Books } from './metrics/books.ts';
 import { HostMeter } from './metrics/host-meter.ts';
+import type { LatencyHistogram } from './metrics/latency.ts';
 import { TickLog } from './metrics/tick-log.ts';
 import { Random } from './random.ts';
 import { buildReport } from './runs/report.ts';
@@ -58,7 +60,7 @@ export class Run {
   private readonly books = new Books();
   private readonly random: Random;
   private readonly mix: RequestMix;
-  private readonly cpuMs: number[];
+  private readonly serviceTimes: ServiceTimes;
   private readonly dns: DnsResolver;
   private readonly balancer: LoadBalancer;
   private load!: LoadGenerator;
@@ -91,9 +93,8 @@ export class Run {
   ) {
     this.random = new Random(scenario.seed);
     this.mix = new RequestMix(scenario.load.mix);
-    const cpu = cpuMsByKind(scenario);
-    this.cpuMs = REQUEST_KINDS.map((kind) => cpu[kind]);
-    this.dns = new DnsResolver(scenario.load.clients, scenario.dns.ttl, scenario.dns.lookup);
+    this.serviceTimes = new ServiceTimes(serviceTimesByKind(scenario));
+    this.dns = new DnsResolver(dnsClientCount(scenario.load, LIMITS.users.max), scenario.dns.ttl, scenario.dns.lookup);
     this.balancer = new LoadBalancer(scenario.balancer.algorithm);
     this.vcpus = scenario.servers.vcpus;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -169,6 +170,10 @@ export class Run {
         this.load.setRate(command.rateRps, nowMs());
         this.record('load', `Load set to ${command.rateRps} requests/s`);
         return;
+      case 'set-users':
+        this.load.setUsers(command.users, nowMs());
+        this.record('load', `Load set to ${command.users} users`);
+        return;
       case 'set-algorithm':
         this.balancer.algorithm = command.algorithm;
         this.record('balancer', `Balancer algorithm set to ${command.algorithm}`);
@@ -216,6 +221,11 @@ export class Run {
   stop(reason: string): Promise<RunReport> {
     this.stopping ??= this.finish(reason);
     return this.stopping;
+  }
+
+  /** The run's latency histogram, merged over every closed tick, for percentiles the summary leaves out. */
+  latencyHistogram(): LatencyHistogram {
+    return this.books.runLatency;
   }
 
   /** Makes a server's threads exit by themselves at their next batch (used by crash tests). */
@@ -291,6 +301,21 @@ export class Run {
     // Sleep until the next arrival, but wake at least every 50 ms to expire timed-out requests.
     const wakeMs = Math.min(Math.max(now + STEP_MS, Math.min(nextDue, nextDelayed)), now + 50);
     this.scheduledStepMs = wakeMs;
+    // A closed-model request ending during this step may already have armed an earlier step.
+    clearTimeout(this.stepTimer);
+    this.stepTimer = setTimeout(() => this.step(), wakeMs - now);
+  }
+
+  /**
+   * Brings the next step forward when a closed-model user who just got a response is due to send
+   * before the step the engine sleeps until (short think times); otherwise it would wait up to 50 ms.
+   */
+  private wakeForArrival(now: number): void {
+    const dueMs = this.load.peekDueMs();
+    if (!this.generating || dueMs >= this.scheduledStepMs - STEP_MS) return;
+    const wakeMs = Math.max(now, dueMs);
+    this.scheduledStepMs = wakeMs;
+    clearTimeout(this.stepTimer);
     this.stepTimer = setTimeout(() => this.step(), wakeMs - now);
   }
 
@@ -299,7 +324,7 @@ export class Run {
     const kind = this.mix.pick(this.random);
     this.books.recordSent();
     const arrivalMs = dueMs + this.dns.resolveDelayMs(clientId, dueMs);
-    const cpuMs = this.cpuMs[kind];
+    const cpuMs = this.serviceTimes.draw(kind, this.random);
     if (arrivalMs > now) {
       this.delayed.push({ id, kind, dueMs, arrivalMs, cpuMs, clientId });
       return;
@@ -338,7 +363,9 @@ export class Run {
   }
 
   private onOutcome(outcome: 'ok' | ErrorKind, kind: number, requestId: number, clientId: number, latencyMs: number): void {
-    this.load.onRequestEnd(clientId, nowMs());
+    const now = nowMs();
+    this.load.onRequestEnd(clientId, now);
+    if (this.load.model === 'closed') this.wakeForArrival(now);
     if (outcome === 'ok') {
       this.books.recordOk(latencyMs);
       if (kind === KIND_API_WRITE) this.db.acknowledgeWrite(requestId);
@@ -396,6 +423,8 @@ export class Run {
         vcpus: this.vcpus,
         rateRps: this.load.rateRps,
         algorithm: this.balancer.algorithm,
+        loadModel: this.load.model,
+        users: this.load.users,
       },
       servers: servers.map((server) => server.snapshot(tickMs, totalPicks)),
       database: this.db.snapshot(tickMs),

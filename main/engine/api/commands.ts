@@ -9,6 +9,8 @@ export const LIMITS = {
   realVcpus: { min: 1, max: 16 },
   realThreadsTotal: 64,
   rateRps: { min: 0, max: 5_000_000 },
+  /** Concurrent users of the closed load model. */
+  users: { min: 1, max: 1_000_000 },
 } as const;
 
 export const ALGORITHMS = ['round-robin', 'least-connections'] as const;
@@ -41,6 +43,8 @@ export const commandSchema = z.discriminatedUnion('type', [
   /** A share of requests (0 to 1) answers "server error". */
   z.object({ type: z.literal('fail-server'), server: serverIdSchema, errorRate: numberInRange(0, 1) }).strict(),
   z.object({ type: z.literal('clear-server-faults'), server: serverIdSchema }).strict(),
+  /** Sets the number of concurrent users of a closed-model run. */
+  z.object({ type: z.literal('set-users'), users: intInRange(LIMITS.users.min, LIMITS.users.max) }).strict(),
 ]);
 
 export type Command = z.output<typeof commandSchema>;

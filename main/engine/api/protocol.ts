@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Algorithm, Command } from './commands.ts';
 import { commandSchema } from './commands.ts';
-import type { RequestKind, Scenario, ScenarioInput } from './scenario.ts';
+import type { LoadModel, RequestKind, Scenario, ScenarioInput } from './scenario.ts';
 
 // Types of what the engine reports. The engine produces these, so they are plain interfaces; input
 // that crosses a boundary towards the engine is described by the zod schemas further down.
@@ -91,8 +91,19 @@ export interface TickSnapshot {
   config: {
     servers: number;
     vcpus: number;
+    /**
+     * Open model: the rate the load aims at now. Closed model: the rate at which the users thinking
+     * now send (thinking users / mean think time), 0 when the think time is 0.
+     */
     rateRps: number;
     algorithm: Algorithm;
+    /**
+     * "closed" marks a run whose users wait for responses before sending more: its load falls when
+     * the system stalls, so its latency figures hide stalls that an open-model run shows.
+     */
+    loadModel: LoadModel;
+    /** Concurrent users in the closed model; null in the open model. */
+    users: number | null;
   };
   servers: ServerSnapshot[];
   database: DatabaseSnapshot;
@@ -143,7 +154,8 @@ export interface RunReport {
   createdAt: string;
   scenario: Scenario;
   cpuModel: Scenario['cpuModel'];
-  loadModel: 'open';
+  /** "closed" marks a run whose load waited for answers, so its latency figures hide stalls. */
+  loadModel: LoadModel;
   ticks: TickSnapshot[];
   events: RunEvent[];
   summary: RunSummary;
@@ -224,4 +236,4 @@ export function emptyErrorCounts(): ErrorCounts {
   return { serverDown: 0, timeout: 0, overloaded: 0, databaseUnavailable: 0, serverError: 0 };
 }
 
-export type { Algorithm, Command, RequestKind, Scenario, ScenarioInput };
+export type { Algorithm, Command, LoadModel, RequestKind, Scenario, ScenarioInput };

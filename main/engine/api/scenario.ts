@@ -27,27 +27,142 @@ const mixSchema = z
     message: 'expected at least one request kind with a weight above 0',
   });
 
+/** Largest modelled CPU time of one request, in milliseconds. */
+const MAX_CPU_MS = 10_000;
+
+export const SERVICE_DISTRIBUTIONS = ['constant', 'exponential', 'lognormal'] as const;
+export type ServiceDistribution = (typeof SERVICE_DISTRIBUTIONS)[number];
+
+const meanCpuMsSchema = numberInRange(0, MAX_CPU_MS);
+
+/**
+ * The CPU time of one request kind: a number of milliseconds (every request takes exactly that),
+ * or a distribution each request draws from with the run's seeded generator:
+ * - `{ "distribution": "constant", "meanMs": 2 }`: always 2 ms;
+ * - `{ "distribution": "exponential", "meanMs": 2 }`: exponential with mean 2 ms (coefficient of variation 1);
+ * - `{ "distribution": "lognormal", "meanMs": 2, "cv": 1.5 }` or `{ ..., "sigma": 0.8 }`: lognormal with
+ *   mean 2 ms and either the stated coefficient of variation (standard deviation / mean, 0.01 to 100)
+ *   or the stated sigma of the underlying normal distribution (0.01 to 3), exactly one of the two.
+ */
+const serviceTimeSchema = z.union(
+  [
+    meanCpuMsSchema,
+    z.discriminatedUnion(
+      'distribution',
+      [
+        z.object({ distribution: z.literal('constant'), meanMs: meanCpuMsSchema }).strict(),
+        z.object({ distribution: z.literal('exponential'), meanMs: meanCpuMsSchema }).strict(),
+        z
+          .object({
+            distribution: z.literal('lognormal'),
+            meanMs: meanCpuMsSchema,
+            cv: numberInRange(0.01, 100).optional(),
+            sigma: numberInRange(0.01, 3).optional(),
+          })
+          .strict()
+          .refine((lognormal) => (lognormal.cv === undefined) !== (lognormal.sigma === undefined), {
+            message: 'expected exactly one of "cv" (0.01 to 100) or "sigma" (0.01 to 3) for a lognormal distribution',
+            path: ['cv'],
+          }),
+      ],
+      { error: `expected "distribution" to be one of ${SERVICE_DISTRIBUTIONS.join(', ')}` },
+    ),
+  ],
+  {
+    error: `expected a CPU time in milliseconds from 0 to ${MAX_CPU_MS}, or an object such as {"distribution": "exponential", "meanMs": 2}`,
+  },
+);
+
 const costSchema = z
   .object({
-    html: numberInRange(0, 10_000).optional(),
-    apiRead: numberInRange(0, 10_000).optional(),
-    apiWrite: numberInRange(0, 10_000).optional(),
-    static: numberInRange(0, 10_000).optional(),
+    html: serviceTimeSchema.optional(),
+    apiRead: serviceTimeSchema.optional(),
+    apiWrite: serviceTimeSchema.optional(),
+    static: serviceTimeSchema.optional(),
+  })
+  .strict();
+
+export const LOAD_MODELS = ['open', 'closed'] as const;
+export type LoadModel = (typeof LOAD_MODELS)[number];
+
+/**
+ * One point of an open-model rate profile. At `at` (from the run's start) the rate reaches
+ * `rateRps`: at once for "step", or along a straight line from the previous point (the run's
+ * start at `load.rateRps` for the first) for "ramp".
+ */
+const profilePointSchema = z
+  .object({
+    at: durationMs(0, 86_400_000),
+    rateRps: numberInRange(LIMITS.rateRps.min, LIMITS.rateRps.max),
+    transition: z.enum(['ramp', 'step'], { error: 'expected "ramp" or "step"' }).default('ramp'),
   })
   .strict();
 
 const loadSchema = z
   .object({
-    model: z.literal('open', { error: 'expected "open"' }).default('open'),
-    rateRps: numberInRange(LIMITS.rateRps.min, LIMITS.rateRps.max),
+    /**
+     * "open": requests are due at `rateRps` whether or not earlier ones got a response, as from
+     * many independent visitors, so a stall shows in full. "closed": `users` each send one request,
+     * wait for its response, think for `thinkTime`, and send the next, so a stall also stops the
+     * load and hides most of itself from the latency figures.
+     */
+    model: z.enum(LOAD_MODELS, { error: 'expected "open" or "closed"' }).default('open'),
+    /** Open model (required there, rejected in the closed model): requests per second at the start, 0 to 5,000,000. */
+    rateRps: numberInRange(LIMITS.rateRps.min, LIMITS.rateRps.max).optional(),
+    /** Open model: "poisson" arrivals have exponential gaps; "constant" arrivals are evenly spaced. */
     arrival: z.enum(['poisson', 'constant'], { error: 'expected "poisson" or "constant"' }).default('poisson'),
-    /** Distinct clients; each keeps its own DNS cache entry. */
+    /**
+     * Open model: rate changes over time, as points with strictly increasing `at`; after the last
+     * point the rate stays. Up to 1,000 points. A live set-load command ends the profile.
+     */
+    profile: z.array(profilePointSchema).max(1000, { error: 'expected at most 1000 profile points' }).default([]),
+    /** Closed model (required there): concurrent users, 1 to 1,000,000. */
+    users: intInRange(LIMITS.users.min, LIMITS.users.max).optional(),
+    /**
+     * Closed model (required there): mean time a user waits between a response and its next
+     * request, "0ms" to "1h". Latency is measured from the end of the think time.
+     */
+    thinkTime: durationMs(0, 3_600_000).optional(),
+    /** Closed model: "exponential" think times (the default) or "constant" ones; a "0ms" think time is always constant. */
+    thinkDistribution: z.enum(['exponential', 'constant'], { error: 'expected "exponential" or "constant"' }).default('exponential'),
+    /**
+     * Open model: distinct clients, each with its own DNS cache entry, 1 to 1,000,000. In the
+     * closed model each user is its own client and this field is ignored.
+     */
     clients: intInRange(1, 1_000_000).default(1000),
     mix: mixSchema.prefault({}),
-    /** Modelled CPU time per kind, in milliseconds. */
+    /** Modelled CPU time per kind, in milliseconds or as a distribution (see serviceTimeSchema). */
     cpuMs: costSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((load, ctx) => {
+    if (load.model === 'open') {
+      if (load.rateRps === undefined) ctx.addIssue({ code: 'custom', path: ['rateRps'], message: 'expected a rate in requests per second for the open model' });
+      for (const field of ['users', 'thinkTime'] as const) {
+        if (load[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `"${field}" applies to the closed model only; set "model": "closed" or remove it` });
+      }
+      checkProfileOrder(load.profile, ctx);
+      return;
+    }
+    if (load.users === undefined) ctx.addIssue({ code: 'custom', path: ['users'], message: `expected a number of users from ${LIMITS.users.min} to ${LIMITS.users.max} for the closed model` });
+    if (load.thinkTime === undefined) ctx.addIssue({ code: 'custom', path: ['thinkTime'], message: 'expected a think time such as "1s" for the closed model' });
+    if (load.rateRps !== undefined) ctx.addIssue({ code: 'custom', path: ['rateRps'], message: '"rateRps" applies to the open model only; the closed model\'s load follows from "users" and "thinkTime"' });
+    if (load.profile.length > 0) ctx.addIssue({ code: 'custom', path: ['profile'], message: '"profile" applies to the open model only; use set-users commands on the timeline instead' });
+  })
+  // Later code reads the rate as a number; the closed model starts at 0 and reports its own rate.
+  .transform((load) => ({ ...load, rateRps: load.rateRps ?? 0 }));
+
+function checkProfileOrder(profile: Array<{ at: number }>, ctx: z.RefinementCtx): void {
+  for (let i = 1; i < profile.length; i++) {
+    if (profile[i].at <= profile[i - 1].at) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['profile', i, 'at'],
+        message: `expected a time later than the previous point's (${profile[i - 1].at} ms), received ${profile[i].at} ms`,
+      });
+    }
+  }
+}
 
 const dnsSchema = z
   .object({
@@ -131,11 +246,32 @@ export function parseScenario(input: unknown): Scenario {
   return parseOrThrow(scenarioSchema, input, 'scenario');
 }
 
-/** Returns the CPU time of each kind, with the scenario's overrides applied. */
-export function cpuMsByKind(scenario: Scenario): Record<RequestKind, number> {
-  return { ...DEFAULT_CPU_MS, ...stripUndefined(scenario.load.cpuMs) };
+/** A request kind's CPU time distribution, resolved from the scenario. */
+export interface ServiceTime {
+  distribution: ServiceDistribution;
+  meanMs: number;
+  /** Sigma of the underlying normal distribution; 0 unless lognormal. */
+  sigma: number;
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** Returns the mean CPU time of each kind, with the scenario's overrides applied. */
+export function cpuMsByKind(scenario: Scenario): Record<RequestKind, number> {
+  const times = serviceTimesByKind(scenario);
+  return { html: times.html.meanMs, apiRead: times.apiRead.meanMs, apiWrite: times.apiWrite.meanMs, static: times.static.meanMs };
+}
+
+/** Returns the CPU time distribution of each kind; kinds the scenario leaves out take DEFAULT_CPU_MS, constant. */
+export function serviceTimesByKind(scenario: Scenario): Record<RequestKind, ServiceTime> {
+  const written = scenario.load.cpuMs;
+  const result = {} as Record<RequestKind, ServiceTime>;
+  for (const kind of REQUEST_KINDS) result[kind] = resolveServiceTime(written[kind] ?? DEFAULT_CPU_MS[kind]);
+  return result;
+}
+
+function resolveServiceTime(input: z.output<typeof serviceTimeSchema>): ServiceTime {
+  if (typeof input === 'number') return { distribution: 'constant', meanMs: input, sigma: 0 };
+  if (input.distribution !== 'lognormal') return { distribution: input.distribution, meanMs: input.meanMs, sigma: 0 };
+  // A lognormal's coefficient of variation is sqrt(exp(sigma^2) - 1), so sigma^2 = ln(1 + cv^2).
+  const sigma = input.sigma ?? Math.sqrt(Math.log1p(input.cv! * input.cv!));
+  return { distribution: 'lognormal', meanMs: input.meanMs, sigma };
 }
