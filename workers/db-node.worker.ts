@@ -1,116 +1,183 @@
-// A database node: a thread that owns one SQLite file. Web server threads send it query batches
-// over their own MessagePorts; the engine only hands it those ports and reads its counters.
+// A database node: a thread that owns one SQLite file, as primary or replica. Web server threads
+// send it query batches over their own MessagePorts; a primary ships its log to replicas over
+// ports of their own; the engine only hands out those ports, sends control messages (heartbeats,
+// promotion, snapshots) and reads the node's counters.
 import Database from 'better-sqlite3';
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { configure, seed, userIdForClient } from './db-node/schema.ts';
-import { isBusyError, writeTransaction } from './db-node/transactions.ts';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Applier } from './db-node/applier.ts';
+import { openLayout } from './db-node/layouts.ts';
+import { ReplicationLog } from './db-node/log.ts';
+import { NodeState } from './db-node/node-state.ts';
 import {
-  DB_STAT_BUSY_ERRORS,
-  DB_STAT_FAILED,
-  DB_STAT_READS,
-  DB_STAT_READY,
-  DB_STAT_WRITES,
-  OPR_ROWS,
-  OPR_STATUS,
-  OPR_STRIDE,
-  OP_CODE,
-  OP_POST,
-  OP_STRIDE,
-  OP_USER,
-  OP_WRITE_ID,
-  QUERY_BUSY,
-  QUERY_FAILED,
-  QUERY_OK,
+  NODE_STAT_CPU_BUSY_MS,
+  NODE_STAT_READY,
   type DbControlMessage,
   type DbNodeMessage,
   type DbNodeWorkerData,
-  type QueryBatch,
-  type QueryResults,
-} from './shared/wire.ts';
+  type FollowReply,
+  type LsnReply,
+  type MissingReply,
+} from './db-node/protocol.ts';
+import { QueryServer } from './db-node/query-server.ts';
+import { configure, countUsers, seed } from './db-node/schema.ts';
+import { Shipper } from './db-node/shipper.ts';
+import { VirtualCpu } from './web-server/virtual-cpu.ts';
+import { nowMs } from './shared/wire.ts';
 
 const config = workerData as DbNodeWorkerData;
 const stats = new Float64Array(config.stats);
+const state = new NodeState(config.nodeId, config.role, config.epoch, stats, (message) =>
+  report({ type: 'notice', nodeId: config.nodeId, message }),
+);
 
 const db = new Database(config.file, config.nativeBinding ? { nativeBinding: config.nativeBinding } : {});
 configure(db);
-seed(db, config.seedUsers, config.seed);
+// A replica's file is a snapshot of a seeded primary, so seeding finds users and does nothing.
+seed(db, config.layout, config.seedUsers, config.seed);
+const log = new ReplicationLog(db);
+state.lsn = log.lastLsn();
+const layout = openLayout(db, config.layout);
+const cpu = new VirtualCpu(config.vcpus);
+const queries = new QueryServer(state, db, log, layout, cpu, {
+  seedUsers: config.seedUsers,
+  readCpuMs: config.readCpuMs,
+  writeCpuMs: config.writeCpuMs,
+});
+const applier = new Applier(state, db, log, layout, cpu, config.writeCpuMs);
+let mode = config.mode;
+let ackTimeoutMs = config.ackTimeoutMs;
+if (config.role === 'primary') queries.shipper = new Shipper(state, log, db, mode, ackTimeoutMs);
 
-const feed = db.prepare(
-  `SELECT p.id, p.body FROM follows f JOIN posts p ON p.user_id = f.followee_id
-   WHERE f.follower_id = ? ORDER BY p.created_at DESC LIMIT 20`,
-);
-const insertPost = db.prepare('INSERT INTO posts (user_id, body, created_at, write_id) VALUES (?, ?, ?, ?)');
+const publishCpu = (): void => {
+  stats[NODE_STAT_CPU_BUSY_MS] = cpu.busyMsUntil(nowMs());
+};
+cpu.onIdleTick = publishCpu;
+setInterval(publishCpu, 20);
 
 parentPort!.on('message', (message: DbControlMessage) => {
-  switch (message.type) {
-    case 'attach':
-      attach(message.port);
-      break;
-    default:
-      report({ type: 'error', nodeId: config.nodeId, error: { name: 'TypeError', message: `unknown control message` } });
+  try {
+    handle(message);
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    const serialized = { name: e.name, message: e.message, code: e.code };
+    if ('seq' in message && message.type !== 'heartbeat') report({ type: 'reply', seq: message.seq, ok: false, error: serialized });
+    else report({ type: 'error', nodeId: config.nodeId, error: serialized });
   }
 });
 
-const counts = db.prepare('SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM posts) AS posts').get() as {
-  users: number;
-  posts: number;
-};
-stats[DB_STAT_READY] = 1;
-report({ type: 'ready', nodeId: config.nodeId, users: counts.users, posts: counts.posts });
+stats[NODE_STAT_READY] = 1;
+report({ type: 'ready', nodeId: config.nodeId, users: countUsers(db, config.layout), posts: 0, lsn: state.lsn });
 
-function attach(port: MessagePort): void {
-  port.on('message', (batch: QueryBatch) => {
-    const results = execute(batch.ops);
-    const reply: QueryResults = { type: 'results', seq: batch.seq, results };
-    port.postMessage(reply);
-  });
+function handle(message: DbControlMessage): void {
+  switch (message.type) {
+    case 'attach':
+      queries.attach(message.port);
+      return;
+    case 'heartbeat':
+      report({ type: 'heartbeat-ack', seq: message.seq });
+      return;
+    case 'ship-to':
+      requirePrimary(message.type).add(message.replicaId, message.port, message.status, message.delayMs, message.cut);
+      return;
+    case 'unship':
+      queries.shipper?.remove(message.replicaId);
+      return;
+    case 'set-link':
+      queries.shipper?.setLink(message.replicaId, message.delayMs, message.cut);
+      return;
+    case 'set-mode':
+      mode = message.mode;
+      ackTimeoutMs = message.ackTimeoutMs;
+      queries.shipper?.setMode(mode, ackTimeoutMs);
+      return;
+    case 'follow':
+      reply(message.seq, follow(message));
+      return;
+    case 'promote':
+      reply(message.seq, promote(message.epoch));
+      return;
+    case 'pause-writes':
+      requirePrimary(message.type);
+      state.writesPaused = true;
+      // Writes whose vCPU time is over but that wait for the group commit are rejected now, so
+      // the position in the reply is final.
+      queries.commitPending();
+      reply(message.seq, { lsn: state.lsn });
+      return;
+    case 'resume-writes':
+      state.writesPaused = false;
+      reply(message.seq, { lsn: state.lsn });
+      return;
+    case 'demote':
+      queries.commitPending();
+      queries.shipper?.close();
+      queries.shipper = null;
+      state.become('replica', message.epoch);
+      reply(message.seq, { lsn: state.lsn });
+      return;
+    case 'snapshot':
+      snapshot(message.seq, message.file);
+      return;
+    case 'find-missing':
+      reply(message.seq, findMissing(message.writeIds));
+      return;
+    default: {
+      const unknown: never = message;
+      throw new TypeError(`Unknown control message ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function requirePrimary(request: string): Shipper {
+  if (state.role !== 'primary' || !queries.shipper) {
+    throw new Error(`Node ${config.nodeId} is a ${state.role} at epoch ${state.epoch}; "${request}" needs the primary`);
+  }
+  return queries.shipper;
 }
 
 /**
- * Runs one batch: each read on its own, and all writes of the batch in one write transaction
- * (group commit), acknowledged only after the commit returns.
+ * Follows a primary unless the own log holds entries the primary's history does not: those were
+ * committed by a deposed primary, and the engine rebuilds such a node from a snapshot.
  */
-function execute(ops: Float64Array): Float64Array {
-  const count = ops.length / OP_STRIDE;
-  const results = new Float64Array(count * OPR_STRIDE);
-  const writes: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const base = i * OP_STRIDE;
-    if (ops[base + OP_CODE] === OP_POST) {
-      writes.push(i);
-      continue;
-    }
-    try {
-      const rows = feed.all(userIdForClient(ops[base + OP_USER], config.seedUsers));
-      results[i * OPR_STRIDE + OPR_STATUS] = QUERY_OK;
-      results[i * OPR_STRIDE + OPR_ROWS] = rows.length;
-      stats[DB_STAT_READS]++;
-    } catch {
-      results[i * OPR_STRIDE + OPR_STATUS] = QUERY_FAILED;
-      stats[DB_STAT_FAILED]++;
-    }
+function follow(message: Extract<DbControlMessage, { type: 'follow' }>): FollowReply {
+  if (state.role === 'primary') throw new Error(`Node ${config.nodeId} is the primary at epoch ${state.epoch}; demote it before it follows`);
+  const divergentWriteIds = log.divergentWriteIds(message.history);
+  if (divergentWriteIds.length > 0) {
+    message.port.close();
+    return { divergentWriteIds, lsn: state.lsn };
   }
-  if (writes.length > 0) commitWrites(ops, writes, results);
-  return results;
+  state.become('replica', message.epoch);
+  applier.follow(message.port);
+  return { divergentWriteIds: [], lsn: state.lsn };
 }
 
-function commitWrites(ops: Float64Array, writes: number[], results: Float64Array): void {
-  const createdAt = Date.now();
-  let status = QUERY_OK;
-  try {
-    writeTransaction(db, () => {
-      for (const i of writes) {
-        const base = i * OP_STRIDE;
-        const writeId = ops[base + OP_WRITE_ID];
-        insertPost.run(userIdForClient(ops[base + OP_USER], config.seedUsers), `post ${writeId}`, createdAt, writeId);
-      }
-    });
-    stats[DB_STAT_WRITES] += writes.length;
-  } catch (error) {
-    status = isBusyError(error) ? QUERY_BUSY : QUERY_FAILED;
-    stats[isBusyError(error) ? DB_STAT_BUSY_ERRORS : DB_STAT_FAILED] += writes.length;
-  }
-  for (const i of writes) results[i * OPR_STRIDE + OPR_STATUS] = status;
+/** Applies every shipment that has arrived, stops following, and takes writes at `epoch`. */
+function promote(epoch: number): LsnReply {
+  if (state.role === 'primary') throw new Error(`Node ${config.nodeId} is already the primary at epoch ${state.epoch}`);
+  applier.applyArrived();
+  applier.stop();
+  state.become('primary', epoch);
+  queries.shipper = new Shipper(state, log, db, mode, ackTimeoutMs);
+  return { lsn: state.lsn };
+}
+
+/** Copies the file with SQLite's online backup; the copy is consistent even while writes go on. */
+function snapshot(seq: number, file: string): void {
+  const lsn = state.lsn;
+  db.backup(file).then(
+    () => reply(seq, { lsn }),
+    (error: Error) => report({ type: 'reply', seq, ok: false, error: { name: error.name, message: error.message } }),
+  );
+}
+
+function findMissing(writeIds: Float64Array): MissingReply {
+  const missing: number[] = [];
+  for (const id of writeIds) if (!layout.hasWrite(id)) missing.push(id);
+  return { missing: Float64Array.from(missing) };
+}
+
+function reply(seq: number, value: FollowReply | LsnReply | MissingReply | null): void {
+  report({ type: 'reply', seq, ok: true, value });
 }
 
 function report(message: DbNodeMessage): void {

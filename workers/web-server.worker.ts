@@ -2,7 +2,7 @@
 // requests, holds each on a vCPU for its CPU time, runs API reads and writes against a database
 // node over a direct MessagePort, and resolves the batch with one result record per request.
 import { workerData } from 'node:worker_threads';
-import { DbLink } from './web-server/db-link.ts';
+import { DbLink, DbRouter } from './web-server/db-link.ts';
 import { burnCpuMs } from './web-server/real-cpu.ts';
 import { VirtualCpu } from './web-server/virtual-cpu.ts';
 import {
@@ -12,14 +12,17 @@ import {
   CONTROL_SLOW_PERMILLE,
   KIND_STATIC,
   KIND_API_WRITE,
-  OP_FEED,
-  OP_POST,
+  QUERY_OK,
   REQ_ARRIVAL,
   REQ_CLIENT,
   REQ_CPU_MS,
   REQ_ID,
   REQ_KIND,
+  REQ_MIN_LSN,
   REQ_STRIDE,
+  RES_DB_EPOCH,
+  RES_DB_LSN,
+  RES_DB_NODE,
   RES_END,
   RES_STATUS,
   RES_STRIDE,
@@ -45,7 +48,7 @@ const slot = Atomics.add(new Int32Array(config.stats, 0, 1), 0, 1) + 1;
 const slotBase = slot * STATS_SLOT_SIZE;
 
 const cpu = new VirtualCpu(config.vcpusPerThread);
-const db = new DbLink(config.serverId, config.dbTimeoutMs);
+const db = new DbRouter(new DbLink(config.serverId, config.dbTimeoutMs));
 cpu.onIdleTick = publishStats;
 
 /** Requests accepted and not yet answered, for the stats slot. */
@@ -118,9 +121,15 @@ class PendingBatch {
     return this.requests[index * REQ_STRIDE + field];
   }
 
-  finish(index: number, status: number, endMs: number): void {
-    this.results[index * RES_STRIDE + RES_STATUS] = status;
-    this.results[index * RES_STRIDE + RES_END] = endMs;
+  finish(index: number, status: number, endMs: number, query?: QueryAnswer): void {
+    const base = index * RES_STRIDE;
+    this.results[base + RES_STATUS] = status;
+    this.results[base + RES_END] = endMs;
+    if (query) {
+      this.results[base + RES_DB_LSN] = query.lsn;
+      this.results[base + RES_DB_EPOCH] = query.epoch;
+      this.results[base + RES_DB_NODE] = query.nodeId;
+    }
     inServer--;
     if (--this.remaining === 0) this.resolve(this.results);
   }
@@ -136,25 +145,45 @@ function afterCpu(task: ServeTask, batch: PendingBatch, index: number, cpuEndMs:
     respond(batch, index, STATUS_OK, cpuEndMs);
     return;
   }
-  const op = kind === KIND_API_WRITE ? OP_POST : OP_FEED;
-  const writeId = op === OP_POST ? batch.field(index, REQ_ID) : 0;
-  db.submit(task.db.primaryNodeId, op, batch.field(index, REQ_CLIENT), writeId, (ok) => {
-    respond(batch, index, ok ? STATUS_OK : STATUS_DB_UNAVAILABLE, nowMs());
-  });
+  const clientId = batch.field(index, REQ_CLIENT);
+  const done = (status: number, lsn: number, epoch: number, nodeId: number): void => {
+    respond(batch, index, status === QUERY_OK ? STATUS_OK : STATUS_DB_UNAVAILABLE, nowMs(), { lsn, epoch, nodeId });
+  };
+  if (kind === KIND_API_WRITE) db.write(task.db, clientId, batch.field(index, REQ_ID), done);
+  else db.read(task.db, clientId, batch.field(index, REQ_MIN_LSN), done);
+}
+
+/** What the database reported for a request's query, returned with the response. */
+interface QueryAnswer {
+  lsn: number;
+  epoch: number;
+  nodeId: number;
 }
 
 /**
  * Sends a response: now, or when the "hang" fault clears (its end time is then the release
  * time). The error-rate fault turns a share of ok responses into server errors.
  */
-function respond(batch: PendingBatch, index: number, status: number, endMs: number): void {
+function respond(batch: PendingBatch, index: number, status: number, endMs: number, query?: QueryAnswer): void {
   const finalStatus = status === STATUS_OK && shouldFail() ? STATUS_SERVER_ERROR : status;
   if (Atomics.load(control, CONTROL_HANG) !== 0) {
-    held.push(() => batch.finish(index, finalStatus, nowMs()));
+    held.push(() => batch.finish(index, finalStatus, nowMs(), query));
     holdTimer ??= setInterval(releaseIfUnhung, 5);
     return;
   }
-  batch.finish(index, finalStatus, endMs);
+  batch.finish(index, finalStatus, endMs, query);
+}
+
+/** Answers a health check, or holds the answer like any other response while the server hangs. */
+function answerHealthCheck(): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (Atomics.load(control, CONTROL_HANG) === 0) {
+      resolve(true);
+      return;
+    }
+    held.push(() => resolve(true));
+    holdTimer ??= setInterval(releaseIfUnhung, 5);
+  });
 }
 
 function releaseIfUnhung(): void {

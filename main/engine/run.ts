@@ -16,7 +16,7 @@ import type { LatencyHistogram } from './metrics/latency.ts';
 import { TickLog } from './metrics/tick-log.ts';
 import { Random } from './random.ts';
 import { buildReport } from './runs/report.ts';
-import { WebServer, type ServerContext } from './servers/web-server.ts';
+import { WebServer, type QueryOutcome, type ServerContext } from './servers/web-server.ts';
 import { KIND_API_WRITE, nowMs } from '../../workers/shared/wire.ts';
 
 const log = subsystemLogger('run');
@@ -108,7 +108,9 @@ export class Run {
       queueLimit: DEFAULT_QUEUE_LIMIT,
       dbRoute: () => this.db.route(),
       onDbLink: (message) => this.db.attach(message),
-      onOutcome: (server, outcome, kind, requestId, clientId, latencyMs) => this.onOutcome(outcome, kind, requestId, clientId, latencyMs),
+      sessionMinLsn: (clientId) => this.db.sessionMinLsn(clientId),
+      onOutcome: (server, outcome, kind, requestId, clientId, dueMs, latencyMs, query) =>
+        this.onOutcome(server, outcome, kind, requestId, clientId, dueMs, latencyMs, query),
       onStateChange: (server, state, reason) => this.onServerState(server, state, reason),
     };
   }
@@ -130,6 +132,7 @@ export class Run {
     await Promise.all([...this.servers.values()].map((server) => server.start()));
 
     this.startMs = nowMs();
+      onEvent: (kind, message, nodeId) => this.record(kind, message, undefined, nodeId),
     this.lastTickMs = this.startMs;
     this.hostMeter.reset();
     this.load = createLoadGenerator(this.scenario.load, this.random, this.startMs);
@@ -138,6 +141,7 @@ export class Run {
     this.record('run', `Run started: ${this.scenario.name}`);
     this.emitStatus();
     this.scheduledStepMs = this.startMs;
+    this.db.setRunStart(this.startMs);
     this.step();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     for (const entry of this.scenario.timeline) {
@@ -233,6 +237,18 @@ export class Run {
     this.server(serverId).exitThreadsOnNextBatch();
   }
 
+      case 'crash-primary':
+      case 'crash-replica':
+      case 'restart-db-node':
+      case 'cut-replication':
+      case 'restore-replication':
+      case 'set-replication-delay':
+      case 'set-replication-mode':
+      case 'set-replicas':
+      case 'set-read-your-writes':
+      case 'set-automatic-failover':
+      case 'switchover':
+        return this.db.command(command);
   /** The run's data tier, for checks against its files. */
   database(): DatabaseCluster {
     return this.db;
@@ -299,6 +315,7 @@ export class Run {
     const nextDue = this.generating ? this.load.peekDueMs() : Infinity;
     const nextDelayed = this.delayedHead < this.delayed.length ? this.delayed[this.delayedHead].arrivalMs : Infinity;
     // Sleep until the next arrival, but wake at least every 50 ms to expire timed-out requests.
+    report.database = this.db.report();
     const wakeMs = Math.min(Math.max(now + STEP_MS, Math.min(nextDue, nextDelayed)), now + 50);
     this.scheduledStepMs = wakeMs;
     // A closed-model request ending during this step may already have armed an earlier step.
@@ -362,13 +379,36 @@ export class Run {
     this.delayedHead = 0;
   }
 
-  private onOutcome(outcome: 'ok' | ErrorKind, kind: number, requestId: number, clientId: number, latencyMs: number): void {
+  /**
+   * Ends one attempt of a request. A failed idempotent request may go back to the balancer after
+   * a backoff, within the retry budget; it stays in flight meanwhile, and its latency still counts
+   * from its first due time. Otherwise the request ends here, ok or with the attempt's error.
+   */
+  private onOutcome(
+    server: WebServer | null,
+    outcome: 'ok' | ErrorKind,
+    kind: number,
+    requestId: number,
+    clientId: number,
+    dueMs: number,
+    latencyMs: number,
+    query?: QueryOutcome,
+  ): void {
+    if (server) this.balancer.observe(server, outcome);
+    const attempt = this.retryAttempts.get(requestId) ?? 1;
+    if (attempt > 1) this.balancer.retries.release();
+    if (outcome !== 'ok' && this.mayRetry(kind, outcome, attempt)) {
+      this.scheduleRetry(requestId, kind, clientId, dueMs, attempt + 1);
+      return;
+    }
+    if (attempt > 1) this.retryAttempts.delete(requestId);
     const now = nowMs();
     this.load.onRequestEnd(clientId, now);
     if (this.load.model === 'closed') this.wakeForArrival(now);
     if (outcome === 'ok') {
       this.books.recordOk(latencyMs);
-      if (kind === KIND_API_WRITE) this.db.acknowledgeWrite(requestId);
+      if (kind === KIND_API_WRITE) this.db.acknowledgeWrite(requestId, clientId, query);
+      else if (query) this.db.recordRead(query);
     } else {
       this.books.recordError(outcome);
     }
@@ -528,7 +568,7 @@ export class Run {
     this.record('server', `Server ${server.id} ${state} (${reason})`, server.id);
   }
 
-  private record(kind: RunEventKind, message: string, serverId?: number): void {
+  private record(kind: RunEventKind, message: string, serverId?: number, nodeId?: number): void {
     const event: RunEvent = { tMs: this.startMs > 0 ? Math.max(0, nowMs() - this.startMs) : 0, kind, message };
     if (serverId !== undefined) event.serverId = serverId;
     this.events.push(event);
@@ -540,3 +580,4 @@ export class Run {
     this.options.emit({ type: 'status', status: this.status() });
   }
 }
+    if (nodeId !== undefined) event.nodeId = nodeId;

@@ -23,13 +23,24 @@ export const REQ_KIND = 1;
 export const REQ_ARRIVAL = 2;
 export const REQ_CPU_MS = 3;
 export const REQ_CLIENT = 4;
-export const REQ_STRIDE = 5;
+/**
+ * The log position (LSN) of the session's last acknowledged write when the request was sent, 0
+ * when it has none. A read that sees an older log position is stale for that session.
+ */
+export const REQ_MIN_LSN = 5;
+export const REQ_STRIDE = 6;
 
 /** Fields of one result record, in the same order as the batch's requests. */
 export const RES_STATUS = 0;
 /** When the response left the server, in epoch milliseconds. */
 export const RES_END = 1;
-export const RES_STRIDE = 2;
+/** For a write, the log position it committed at; for a read, the log position its node had applied. 0 without a query. */
+export const RES_DB_LSN = 2;
+/** The epoch of the node that answered the query, 0 without a query. */
+export const RES_DB_EPOCH = 3;
+/** The database node that answered the query, 0 without a query. */
+export const RES_DB_NODE = 4;
+export const RES_STRIDE = 5;
 
 /** Result statuses. The engine adds its own outcomes (timeout, server down, overloaded). */
 export const STATUS_OK = 0;
@@ -40,6 +51,17 @@ export const STATUS_DB_UNAVAILABLE = 2;
 export interface DbRoute {
   /** The node that takes writes (and reads when no replica can). */
   primaryNodeId: number;
+  /** The primary's epoch. Writes carry it, and a node rejects a write whose epoch is not its own. */
+  epoch: number;
+  /** Replicas that serve reads, in round-robin order; empty when reads go to the primary. */
+  readNodeIds: number[];
+  /**
+   * The log position each replica in `readNodeIds` had applied when the route was built. Applied
+   * positions only grow, so a replica listed at or above a session's last write has that write.
+   */
+  readNodeLsns: number[];
+  /** When true, a session's read goes only to a node that has applied its last write. */
+  readYourWrites: boolean;
 }
 
 /** A batch of requests for one server, as one piscina task. */
@@ -116,8 +138,7 @@ export interface DbLinkMessage {
 /** Query operations on the wire. */
 export const OP_FEED = 0;
 export const OP_POST = 1;
-export const OP_STRIDE = 3;
-/** Fields of one query record: opcode, user id, write id (0 for reads). */
+/** Fields of one query record: opcode, user id, write id (0 for reads), epoch, minimum log position. */
 export const OP_CODE = 0;
 export const OP_USER = 1;
 export const OP_WRITE_ID = 2;
@@ -126,12 +147,26 @@ export interface QueryBatch {
   type: 'queries';
   seq: number;
   ops: Float64Array;
+/** The epoch of the route the web server thread used; a write whose epoch is not the node's is rejected. */
+export const OP_EPOCH = 3;
+/** A read the node may serve only once it has applied this log position (read-your-writes); 0 for any. */
+export const OP_MIN_LSN = 4;
+export const OP_STRIDE = 5;
 }
 
-/** Per-op outcome of a query batch: OPR_STRIDE values per op. */
-export const OPR_STATUS = 0;
-export const OPR_ROWS = 1;
-export const OPR_STRIDE = 2;
+/**
+ * Per-op outcomes, OPR_STRIDE values per op. A node answers ops as they finish, so the ops of one
+ * batch may come back in several messages and one message may carry ops of several batches:
+ * OPR_SEQ and OPR_INDEX name the batch and the op in it.
+ */
+export const OPR_SEQ = 0;
+export const OPR_INDEX = 1;
+export const OPR_STATUS = 2;
+export const OPR_ROWS = 3;
+/** For a write, the log position it committed at; for a read, the node's applied log position. */
+export const OPR_LSN = 4;
+export const OPR_EPOCH = 5;
+export const OPR_STRIDE = 6;
 export const QUERY_OK = 0;
 export const QUERY_BUSY = 1;
 export const QUERY_FAILED = 2;
@@ -141,29 +176,11 @@ export interface QueryResults {
   seq: number;
   results: Float64Array;
 }
+/** A write that this node does not accept: it is not the primary, its writes are paused, or the epoch differs. */
+export const QUERY_FENCED = 3;
+/** A read-your-writes read that reached a node which has not yet applied the session's last write. */
+export const QUERY_BEHIND = 4;
+/** Set by the web server thread, never by a node: the link closed or the query timed out. */
+export const QUERY_UNREACHABLE = 5;
 
-export interface DbNodeWorkerData extends ThreadEntryData {
-  nodeId: number;
-  file: string;
-  seedUsers: number;
-  seed: number;
-  /** Float64Array over SharedArrayBuffer with the DB_STAT_* counters. */
-  stats: SharedArrayBuffer;
-  /** Path of a better-sqlite3 native binding to load instead of the default (Electron needs its own). */
-  nativeBinding?: string;
-}
-
-export const DB_STAT_READS = 0;
-export const DB_STAT_WRITES = 1;
-export const DB_STAT_BUSY_ERRORS = 2;
-export const DB_STAT_FAILED = 3;
-export const DB_STAT_READY = 4;
-export const DB_STAT_FIELDS = 5;
-
-/** Control messages from the engine to a database node thread. */
-export type DbControlMessage = { type: 'attach'; serverId: number; port: MessagePort };
-
-/** Messages a database node thread posts to the engine. */
-export type DbNodeMessage =
-  | { type: 'ready'; nodeId: number; users: number; posts: number }
-  | { type: 'error'; nodeId: number; error: { name: string; message: string; code?: string } };
+// The engine <-> database node and node <-> node protocols live in workers/db-node/protocol.ts.

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { algorithmSchema, balancerPatchSchema } from './balancer-config.ts';
+import { databaseCommandSchemas } from './database-config.ts';
 import { intInRange, numberInRange } from './units.ts';
 
 /** Limits of the modelled system; every command and scenario field checks against these. */
@@ -43,6 +45,7 @@ export const commandSchema = z.discriminatedUnion('type', [
   /** A share of requests (0 to 1) answers "server error". */
   z.object({ type: z.literal('fail-server'), server: serverIdSchema, errorRate: numberInRange(0, 1) }).strict(),
   z.object({ type: z.literal('clear-server-faults'), server: serverIdSchema }).strict(),
+  ...databaseCommandSchemas,
   /** Sets the number of concurrent users of a closed-model run. */
   z.object({ type: z.literal('set-users'), users: intInRange(LIMITS.users.min, LIMITS.users.max) }).strict(),
 ]);

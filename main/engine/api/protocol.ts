@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Algorithm, Command } from './commands.ts';
 import { commandSchema } from './commands.ts';
 import type { LoadModel, RequestKind, Scenario, ScenarioInput } from './scenario.ts';
+import type { DataLayoutName, ReplicationModeName } from './database-config.ts';
 
 // Types of what the engine reports. The engine produces these, so they are plain interfaces; input
 // that crosses a boundary towards the engine is described by the zod schemas further down.
@@ -52,7 +53,94 @@ export interface DatabaseSnapshot {
   state: 'up' | 'down';
   readsPerSec: number;
   writesPerSec: number;
-  /** Rows in the posts table that writes acknowledged to clients added since the run began. */
+  /** Writes acknowledged to clients since the run began (the clients' ledger). */
+  acknowledgedWrites: number;
+  layout: DataLayoutName;
+  /** The configured replication mode; a semi-synchronous primary that fell back says so in an event. */
+  replicationMode: ReplicationModeName;
+  readYourWrites: boolean;
+  automaticFailover: boolean;
+  /** The node that takes writes now, and its epoch. */
+  primaryNodeId: number;
+  epoch: number;
+  /** False while no node accepts writes (primary down, failover or switchover in progress). */
+  writesAvailable: boolean;
+  /** The primary's last committed log position. */
+  primaryLsn: number;
+  nodes: DatabaseNodeSnapshot[];
+  /** Reads that saw data older than their session's last acknowledged write: during the tick per second, and in all. */
+  staleReadsPerSec: number;
+  staleReads: number;
+  /** Writes rejected because of their epoch or a paused primary, in all. */
+  fencedWrites: number;
+  /** SQLITE_BUSY errors, in all; each also ended a request as an error. */
+  busyErrors: number;
+  /** Failovers and switchovers so far. */
+  failovers: number;
+}
+
+export type DatabaseNodeState = 'starting' | 'up' | 'down' | 'rebuilding';
+
+export interface DatabaseNodeSnapshot {
+  id: number;
+  role: 'primary' | 'replica';
+  /** As the engine sees it: "down" once the thread ended or the monitor missed its heartbeats. */
+  state: DatabaseNodeState;
+  vcpus: number;
+  /** Share of vCPU time busy during the tick, 0 to 1. */
+  utilization: number;
+  readsPerSec: number;
+  writesPerSec: number;
+  /** Log entries applied from the primary during the tick, per second (replicas). */
+  appliedPerSec: number;
+  /** The last log position committed (primary) or applied (replica). */
+  lsn: number;
+  epoch: number;
+  /** Replicas only: log positions behind the primary, and milliseconds since the oldest entry it lacks was committed. */
+  lagLsn: number;
+  lagMs: number;
+  /** Replicas only: the link's one-way delay and whether it is cut. */
+  delayMs: number;
+  linkCut: boolean;
+  /** Replicas only, synchronous mode: whether writes wait for this replica. */
+  inSyncSet: boolean;
+}
+
+/** One failover or switchover, with its timeline in milliseconds since the run started. */
+export interface FailoverRecord {
+  kind: 'failover' | 'switchover';
+  /** How it ended: a promotion, or why there was none. */
+  outcome: 'promoted' | 'no-eligible-replica' | 'automatic-failover-off' | 'aborted';
+  fromNodeId: number;
+  toNodeId: number | null;
+  fromEpoch: number;
+  toEpoch: number | null;
+  replicationMode: ReplicationModeName;
+  /** Primary crashed (failover) or writes paused (switchover). */
+  lostAtMs: number;
+  detectedAtMs: number | null;
+  promotedAtMs: number | null;
+  /** When a client first got an ok for a write on the new primary. */
+  writesResumedAtMs: number | null;
+  /** Writes unavailable: from lostAtMs to writesResumedAtMs; null until writes resume. */
+  rtoMs: number | null;
+  /** The last log position of the lost primary, and the position the new primary took over at. */
+  lostPrimaryLsn: number;
+  promotedAtLsn: number | null;
+  /**
+   * Acknowledged writes missing from the new primary: the ids in the clients' ledger, acknowledged
+   * before the promotion, that the new primary's data does not contain. Null until checked.
+   */
+  rpoWrites: number | null;
+  /** The missing write ids (at most RPO_IDS_LISTED of them). */
+  rpoWriteIds: number[];
+  /** Why there was no promotion, when there was none. */
+  reason?: string;
+}
+
+export interface DatabaseReport {
+  layout: DataLayoutName;
+  failovers: FailoverRecord[];
   acknowledgedWrites: number;
 }
 
@@ -76,12 +164,23 @@ export interface TickSnapshot {
   tickMs: number;
   offeredRps: number;
   okRps: number;
+  /** The primary's state: "down" from its crash until a replica is promoted or it returns. */
   errorRps: number;
   errorsRpsByKind: ErrorCounts;
   latency: LatencySummary;
   books: {
     sent: number;
     ok: number;
+  staleReads: number;
+  fencedWrites: number;
+  busyErrors: number;
+  /** Writes a returning node held that its new primary lacked, discarded when it was rebuilt. */
+  discardedWrites: number;
+  /** Of those, the ones that had been acknowledged to clients. */
+  discardedAcknowledgedWrites: number;
+  /** The largest replication lag any replica showed in a tick. */
+  maxLagLsn: number;
+  maxLagMs: number;
     errors: ErrorCounts;
     errorsTotal: number;
     inFlight: number;
@@ -110,7 +209,7 @@ export interface TickSnapshot {
   host: HostSnapshot;
 }
 
-export type RunEventKind = 'run' | 'scaling' | 'fault' | 'load' | 'balancer' | 'server';
+export type RunEventKind = 'run' | 'scaling' | 'fault' | 'load' | 'balancer' | 'server' | 'database' | 'failover';
 
 export interface RunEvent {
   /** Milliseconds since the run started. */
@@ -147,6 +246,8 @@ export interface RunSummary {
   peakOkRps: number;
   hostLimitedTicks: number;
 }
+  /** The database node the event is about. */
+  nodeId?: number;
 
 export interface RunReport {
   format: 'scalelab-report';
@@ -196,6 +297,8 @@ export type EngineMessage =
 // Messages between the UI and a host (WebSocket or Electron IPC). Everything from the UI is
 // untrusted until these schemas have parsed it.
 
+  /** The data tier's failovers, lag and write accounting; absent in reports saved before it was recorded. */
+  database?: DatabaseReport;
 export const clientRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('list-presets'), id: z.number().int().nonnegative() }).strict(),
   z

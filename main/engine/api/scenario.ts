@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { ALGORITHMS, LIMITS, commandSchema } from './commands.ts';
+import { balancerSchema } from './balancer-config.ts';
+import { LIMITS, commandSchema } from './commands.ts';
+import { databaseSchema } from './database-config.ts';
 import { durationMs, intInRange, numberInRange, parseOrThrow } from './units.ts';
 
 export const SCENARIO_VERSION = 1;
@@ -175,19 +177,6 @@ const serversSchema = z
   .object({
     count: intInRange(LIMITS.servers.min, LIMITS.servers.max).default(1),
     vcpus: intInRange(LIMITS.vcpus.min, LIMITS.vcpus.max).default(2),
-  })
-  .strict();
-
-const balancerSchema = z
-  .object({
-    algorithm: z.enum(ALGORITHMS, { error: `expected one of ${ALGORITHMS.join(', ')}` }).default('round-robin'),
-  })
-  .strict();
-
-const databaseSchema = z
-  .object({
-    /** Users in the seeded social graph; posts and follows scale with it. */
-    seedUsers: intInRange(10, 1_000_000).default(1000),
   })
   .strict();
 

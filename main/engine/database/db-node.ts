@@ -1,72 +1,70 @@
-import { Worker, type MessagePort } from 'node:worker_threads';
+import { Worker, type MessagePort, type Transferable } from 'node:worker_threads';
 import { subsystemLogger } from '../log.ts';
+import { threadEntry } from '../../../workers/shared/wire.ts';
 import {
-  DB_STAT_BUSY_ERRORS,
-  DB_STAT_FIELDS,
-  DB_STAT_READS,
-  DB_STAT_WRITES,
+  NODE_STAT_FIELDS,
   type DbControlMessage,
   type DbNodeMessage,
-  threadEntry,
   type DbNodeWorkerData,
-} from '../../../workers/shared/wire.ts';
+} from '../../../workers/db-node/protocol.ts';
 
 const log = subsystemLogger('database');
 
-export interface DbNodeOptions {
-  nodeId: number;
-  file: string;
+export type DbNodeOptions = Omit<DbNodeWorkerData, 'stats' | 'tsEntry'> & {
   workerFile: string;
   loader?: string;
-  seedUsers: number;
-  seed: number;
-  nativeBinding?: string;
-}
+};
+
+/** A control message without its sequence number; `request` adds one. */
+type ControlRequest = DbControlMessage extends infer M ? (M extends { seq: number } ? Omit<M, 'seq'> : never) : never;
 
 /**
- * The engine's handle on one database node thread. The engine hands the node the ports web
- * server threads open to it and reads its counters; it never carries queries itself.
+ * The engine's handle on one database node thread. The engine hands the node the ports that web
+ * server threads and other nodes open to it, sends control requests and heartbeats, and reads its
+ * counters; it never carries queries itself.
  */
 export class DbNode {
-  state: 'starting' | 'up' | 'down' = 'starting';
-  private readonly worker: Worker;
-  private readonly stats = new SharedArrayBuffer(DB_STAT_FIELDS * 8);
-  private readonly counters = new Float64Array(this.stats);
-  private lastReads = 0;
-  private lastWrites = 0;
+  /** The thread's own state; the heartbeat monitor's view of the node is kept by the cluster. */
+  thread: 'starting' | 'up' | 'down' = 'starting';
   readonly ready: Promise<void>;
+  readonly counters: Float64Array;
+  /** Called with every notice the node sends (fallbacks, synchronous set changes). */
+  onNotice: (message: string) => void = () => {};
+  /** The sequence number of the heartbeat not yet answered, 0 when none is outstanding. */
+  heartbeatPending = 0;
+
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private nextSeq = 1;
 
   constructor(readonly options: DbNodeOptions) {
+    const stats = new SharedArrayBuffer(NODE_STAT_FIELDS * 8);
+    this.counters = new Float64Array(stats);
     const entry = threadEntry(options.workerFile, options.loader);
-    const workerData: DbNodeWorkerData = {
-      tsEntry: entry.tsEntry,
-      nodeId: options.nodeId,
-      file: options.file,
-      seedUsers: options.seedUsers,
-      seed: options.seed,
-      stats: this.stats,
-      nativeBinding: options.nativeBinding,
-    };
+    const { workerFile: _workerFile, loader: _loader, ...nodeOptions } = options;
+    const workerData: DbNodeWorkerData = { ...nodeOptions, tsEntry: entry.tsEntry, stats };
     this.worker = new Worker(entry.filename, { workerData });
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (message: DbNodeMessage) => {
         if (message.type === 'ready') {
-          this.state = 'up';
-          log.info({ nodeId: options.nodeId, users: message.users, posts: message.posts }, 'database node ready');
+          this.thread = 'up';
+          log.info({ nodeId: options.nodeId, role: options.role, lsn: message.lsn, users: message.users }, 'database node ready');
           resolve();
-        } else if (message.type === 'error') {
-          log.error({ nodeId: options.nodeId, error: message.error }, 'database node reported an error');
+          return;
         }
+        this.onMessage(message);
       });
       this.worker.on('error', (error) => {
         log.error({ nodeId: options.nodeId, err: error }, 'database node thread failed');
-        this.state = 'down';
         reject(annotateBindingError(error, options.nativeBinding));
       });
       this.worker.on('exit', (code) => {
-        if (this.state !== 'down') log.warn({ nodeId: options.nodeId, code }, 'database node thread exited');
-        this.state = 'down';
-        reject(new Error(`database node ${options.nodeId} exited with code ${code} before it was ready`));
+        if (this.thread !== 'down') log.warn({ nodeId: options.nodeId, code }, 'database node thread exited');
+        this.thread = 'down';
+        const error = new Error(`Database node ${options.nodeId} exited with code ${code}`);
+        for (const waiter of this.pending.values()) waiter.reject(error);
+        this.pending.clear();
+        reject(new Error(`Database node ${options.nodeId} exited with code ${code} before it was ready`));
       });
     });
   }
@@ -75,35 +73,79 @@ export class DbNode {
     return this.options.nodeId;
   }
 
-  /** Gives the node the end of a web server thread's direct link. */
+  /** Gives the node the end of a web server thread's direct link; a node that is down closes it, as a refused connection. */
   attach(serverId: number, port: MessagePort): void {
-    if (this.state === 'down') {
+    if (this.thread === 'down') {
       port.close();
       return;
     }
-    const message: DbControlMessage = { type: 'attach', serverId, port };
-    this.worker.postMessage(message, [port]);
+    this.post({ type: 'attach', serverId, port }, [port]);
   }
 
-  /** Returns reads and writes per second since the last call, and the busy-error count. */
-  rates(tickMs: number): { readsPerSec: number; writesPerSec: number; busyErrors: number } {
-    const reads = this.counters[DB_STAT_READS];
-    const writes = this.counters[DB_STAT_WRITES];
-    const result = {
-      readsPerSec: ((reads - this.lastReads) * 1000) / tickMs,
-      writesPerSec: ((writes - this.lastWrites) * 1000) / tickMs,
-      busyErrors: this.counters[DB_STAT_BUSY_ERRORS],
-    };
-    this.lastReads = reads;
-    this.lastWrites = writes;
-    return result;
+  post(message: DbControlMessage, transfer: Transferable[] = []): void {
+    if (this.thread === 'down') {
+      for (const item of transfer) (item as MessagePort).close?.();
+      return;
+    }
+    this.worker.postMessage(message, transfer);
   }
 
-  /** Terminates the node's thread; its file stays on disk, as a crashed machine's disk would. */
-  async stop(): Promise<void> {
-    this.state = 'down';
+  /** Sends a control request and resolves with the node's reply value; rejects if the node fails or exits. */
+  request<T>(message: ControlRequest, transfer: Transferable[] = []): Promise<T> {
+    if (this.thread === 'down') return Promise.reject(new Error(`Database node ${this.nodeId} is down`));
+    const seq = this.nextSeq++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(seq, { resolve: resolve as (value: unknown) => void, reject });
+      this.worker.postMessage({ ...message, seq }, transfer);
+    });
+  }
+
+  /** Sends a heartbeat; the monitor counts it as missed while `heartbeatPending` stays set. */
+  heartbeat(seq: number): void {
+    this.heartbeatPending = seq;
+    this.post({ type: 'heartbeat', seq });
+  }
+
+  /** Terminates the thread, as a crash would; the file stays on disk. */
+  async terminate(): Promise<void> {
+    this.thread = 'down';
     await this.worker.terminate();
   }
+
+  private onMessage(message: DbNodeMessage): void {
+    switch (message.type) {
+      case 'heartbeat-ack':
+        if (message.seq === this.heartbeatPending) this.heartbeatPending = 0;
+        return;
+      case 'reply': {
+        const waiter = this.pending.get(message.seq);
+        if (!waiter) return;
+        this.pending.delete(message.seq);
+        if (message.ok) waiter.resolve(message.value);
+        else waiter.reject(rebuildNodeError(message.error));
+        return;
+      }
+      case 'notice':
+        this.onNotice(message.message);
+        return;
+      case 'error':
+        log.error({ nodeId: this.nodeId, error: message.error }, 'database node reported an error');
+        return;
+      case 'ready':
+        return;
+      default: {
+        const unknown: never = message;
+        log.warn({ nodeId: this.nodeId, message: unknown }, 'unknown message from a database node');
+      }
+    }
+  }
+}
+
+function rebuildNodeError(data: { name: string; message: string; code?: string }): Error {
+  const error = new Error(data.message) as Error & { code?: string };
+  error.name = data.name;
+  if (data.code) error.code = data.code;
+  return error;
 }
 
 /** Names the native binding file in the error when better-sqlite3 could not load it. */

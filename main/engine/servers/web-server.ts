@@ -12,7 +12,11 @@ import {
   REQ_CPU_MS,
   REQ_ID,
   REQ_KIND,
+  REQ_MIN_LSN,
   REQ_STRIDE,
+  RES_DB_EPOCH,
+  RES_DB_LSN,
+  RES_DB_NODE,
   RES_END,
   RES_STATUS,
   RES_STRIDE,
@@ -31,6 +35,8 @@ import {
 
 const log = subsystemLogger('server');
 
+/** Reused for every request's query outcome, so settling a request allocates nothing. */
+const queryOutcome: QueryOutcome = { nodeId: 0, epoch: 0, lsn: 0, minLsn: 0 };
 /** What a server needs from the run it belongs to. */
 export interface ServerContext {
   cpuModel: 'virtual' | 'real';
@@ -44,18 +50,43 @@ export interface ServerContext {
   /** Where queries go now. */
   dbRoute(): DbRoute;
   onDbLink(message: DbLinkMessage): void;
-  /** Called once per request when it ends, with "ok" or the error kind. */
-  onOutcome(server: WebServer, outcome: 'ok' | ErrorKind, kind: number, requestId: number, clientId: number, latencyMs: number): void;
+  /** The log position of the session's last acknowledged write, 0 when it has none; sent with each request. */
+  sessionMinLsn(clientId: number): number;
+  /** Called once per request attempt when it ends, with "ok" or the error kind; latency counts from `dueMs`. */
+  onOutcome(
+    server: WebServer,
+    outcome: 'ok' | ErrorKind,
+    kind: number,
+    requestId: number,
+    clientId: number,
+    dueMs: number,
+    latencyMs: number,
+    query?: QueryOutcome,
+  ): void;
   onStateChange(server: WebServer, state: ServerState, reason: string): void;
 }
 
 /** Requests dispatched to the server in one task, with what the engine needs to settle each. */
+/**
+ * What the database reported for a request that ended after a query. The object passed to
+ * onOutcome is reused for the next request, so a callee must copy what it keeps.
+ */
+export interface QueryOutcome {
+  nodeId: number;
+  epoch: number;
+  /** For a write, the log position it committed at; for a read, the log position its node had applied. */
+  lsn: number;
+  /** The session's last acknowledged write position when the request was sent. */
+  minLsn: number;
+}
+
 class Batch {
   readonly ids: Float64Array;
   readonly dueMs: Float64Array;
   readonly kinds: Uint8Array;
   readonly clients: Float64Array;
   readonly settled: Uint8Array;
+  readonly minLsns: Float64Array;
   unsettled: number;
 
   constructor(count: number) {
@@ -64,6 +95,7 @@ class Batch {
     this.kinds = new Uint8Array(count);
     this.clients = new Float64Array(count);
     this.settled = new Uint8Array(count);
+    this.minLsns = new Float64Array(count);
     this.unsettled = count;
   }
 }
@@ -166,7 +198,7 @@ export class WebServer {
       return;
     }
     this.inFlight++;
-    this.pendingRecords.push(requestId, kind, arrivalMs, cpuMs, clientId);
+    this.pendingRecords.push(requestId, kind, arrivalMs, cpuMs, clientId, this.context.sessionMinLsn(clientId));
     this.pendingDue.push(dueMs);
   }
 
@@ -321,7 +353,14 @@ export class WebServer {
       const status = results[i * RES_STRIDE + RES_STATUS];
       const latencyMs = results[i * RES_STRIDE + RES_END] - batch.dueMs[i];
       const outcome = status === STATUS_OK ? 'ok' : status === STATUS_DB_UNAVAILABLE ? 'databaseUnavailable' : 'serverError';
-      this.settle(batch, i, outcome, latencyMs);
+      const nodeId = results[base + RES_DB_NODE];
+      if (nodeId > 0) {
+        queryOutcome.nodeId = nodeId;
+        queryOutcome.epoch = results[base + RES_DB_EPOCH];
+        queryOutcome.lsn = results[base + RES_DB_LSN];
+        queryOutcome.minLsn = batch.minLsns[i];
+      }
+      this.settle(batch, i, outcome, latencyMs, nodeId > 0 ? queryOutcome : undefined);
     }
     this.compactBatches();
   }
@@ -335,15 +374,16 @@ export class WebServer {
       log.warn({ serverId: this.id, err: error }, 'web server thread failed; marking the server down');
       this.crash(`thread exited: ${error.message}`);
     }
+      requests[dst + REQ_MIN_LSN] = batch.minLsns[i] = records[src + REQ_MIN_LSN];
   }
 
-  private settle(batch: Batch, index: number, outcome: 'ok' | ErrorKind, latencyMs: number): void {
+  private settle(batch: Batch, index: number, outcome: 'ok' | ErrorKind, latencyMs: number, query?: QueryOutcome): void {
     batch.settled[index] = 1;
     batch.unsettled--;
     this.inFlight--;
     if (outcome === 'ok') this.tickOk++;
     else this.tickErrors++;
-    this.context.onOutcome(this, outcome, batch.kinds[index], batch.ids[index], batch.clients[index], latencyMs);
+    this.context.onOutcome(this, outcome, batch.kinds[index], batch.ids[index], batch.clients[index], batch.dueMs[index], latencyMs, query);
     if (this.inFlight === 0 && this.drainWaiters.length > 0) {
       for (const wake of this.drainWaiters.splice(0)) wake();
     }
