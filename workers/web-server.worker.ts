@@ -59,8 +59,9 @@ let realBusyMs = 0;
 const held: Array<() => void> = [];
 let holdTimer: NodeJS.Timeout | undefined;
 
-export default async function handle(task: WebServerTask): Promise<Float64Array | { slot: number }> {
+export default async function handle(task: WebServerTask): Promise<Float64Array | { slot: number } | boolean> {
   if (task.type === 'ping') return { slot };
+  if (task.type === 'health') return answerHealthCheck();
   if (Atomics.load(control, CONTROL_EXIT) !== 0) process.exit(0);
   return config.cpuModel === 'real' ? serveReal(task) : serveVirtual(task);
 }

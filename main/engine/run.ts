@@ -5,7 +5,7 @@ import type { ErrorKind, RunEvent, RunEventKind, RunReport, RunStatus, ServerPus
 import { serviceTimesByKind, type Scenario } from './api/scenario.ts';
 import { LoadBalancer } from './balancer/balancer.ts';
 import { DatabaseCluster } from './database/cluster.ts';
-import { DnsResolver } from './dns/resolver.ts';
+import { BALANCER_ANSWER, DnsResolver } from './dns/resolver.ts';
 import { createLoadGenerator, dnsClientCount, type LoadGenerator } from './load/load-generator.ts';
 import { RequestMix } from './load/request-mix.ts';
 import { ServiceTimes } from './load/service-times.ts';
@@ -25,8 +25,6 @@ export const TICK_MS = 250;
 /** The engine wakes at least this often while load is due, so a batch spans about this long. */
 const STEP_MS = 1;
 const DB_TIMEOUT_MS = 2000;
-/** Requests in flight per server at which it answers "overloaded", so a stalled run stays bounded in memory. */
-const DEFAULT_QUEUE_LIMIT = 100_000;
 
 export interface RunOptions {
   webServerWorker: string;
@@ -41,6 +39,8 @@ export interface RunOptions {
 
 /** A request waiting for its client's DNS lookup before it can reach the balancer. */
 interface DelayedRequest {
+  /** The address DNS gave the client: a server id, or BALANCER_ANSWER. */
+  answer: number;
   id: number;
   kind: number;
   dueMs: number;
@@ -70,6 +70,10 @@ export class Run {
   private vcpus: number;
   private nextRequestId = 1;
   private readonly delayed: DelayedRequest[] = [];
+  /** Attempt number of requests that are being retried (absent means the first attempt). */
+  private readonly retryAttempts = new Map<number, number>();
+  /** Retries waiting out their backoff. */
+  private readonly backoff = new Map<NodeJS.Timeout, { requestId: number; kind: number; clientId: number; dueMs: number }>();
   private delayedHead = 0;
   private readonly events: RunEvent[] = [];
   private readonly ticks = new TickLog();
@@ -94,8 +98,9 @@ export class Run {
     this.random = new Random(scenario.seed);
     this.mix = new RequestMix(scenario.load.mix);
     this.serviceTimes = new ServiceTimes(serviceTimesByKind(scenario));
-    this.dns = new DnsResolver(dnsClientCount(scenario.load, LIMITS.users.max), scenario.dns.ttl, scenario.dns.lookup);
-    this.balancer = new LoadBalancer(scenario.balancer.algorithm);
+    this.dns = new DnsResolver(dnsClientCount(scenario.load, LIMITS.users.max), scenario.dns.ttl, scenario.dns.lookup, scenario.dns.target);
+    this.balancer = new LoadBalancer(scenario.balancer, this.random, (kind, message, serverId) => this.record(kind, message, serverId), nowMs);
+    const balancer = this.balancer;
     this.vcpus = scenario.servers.vcpus;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     this.dataDir = path.join(options.dataRoot, `run-${stamp}-${process.pid}-${Math.floor(Math.random() * 1e6)}`);
@@ -105,7 +110,9 @@ export class Run {
       loader: options.loader,
       dbTimeoutMs: DB_TIMEOUT_MS,
       requestTimeoutMs: scenario.requestTimeout,
-      queueLimit: DEFAULT_QUEUE_LIMIT,
+      get queueLimit() {
+        return balancer.queueLimit;
+      },
       dbRoute: () => this.db.route(),
       onDbLink: (message) => this.db.attach(message),
       sessionMinLsn: (clientId) => this.db.sessionMinLsn(clientId),
@@ -125,14 +132,16 @@ export class Run {
       loader: this.options.loader,
       seed: this.scenario.seed,
       nativeBinding: this.options.nativeBinding,
+      onEvent: (kind, message, nodeId) => this.record(kind, message, undefined, nodeId),
     });
     await this.db.start();
     for (let id = 1; id <= this.scenario.servers.count; id++) this.servers.set(id, new WebServer(id, this.vcpus, this.serverContext));
     this.updateBackends();
     await Promise.all([...this.servers.values()].map((server) => server.start()));
+    this.updateDnsRecords();
 
     this.startMs = nowMs();
-      onEvent: (kind, message, nodeId) => this.record(kind, message, undefined, nodeId),
+    this.db.setRunStart(this.startMs);
     this.lastTickMs = this.startMs;
     this.hostMeter.reset();
     this.load = createLoadGenerator(this.scenario.load, this.random, this.startMs);
@@ -141,9 +150,9 @@ export class Run {
     this.record('run', `Run started: ${this.scenario.name}`);
     this.emitStatus();
     this.scheduledStepMs = this.startMs;
-    this.db.setRunStart(this.startMs);
     this.step();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    this.balancer.startHealthChecks();
     for (const entry of this.scenario.timeline) {
       this.timers.push(setTimeout(() => this.applyTimelineCommand(entry.command), entry.at));
     }
@@ -179,7 +188,7 @@ export class Run {
         this.record('load', `Load set to ${command.users} users`);
         return;
       case 'set-algorithm':
-        this.balancer.algorithm = command.algorithm;
+        this.balancer.setAlgorithm(command.algorithm);
         this.record('balancer', `Balancer algorithm set to ${command.algorithm}`);
         return;
       case 'crash-server': {
@@ -207,10 +216,39 @@ export class Run {
         this.server(command.server).setErrorRate(command.errorRate);
         this.record('fault', `Server ${command.server} answers ${Math.round(command.errorRate * 100)}% of requests with a server error`, command.server);
         return;
+      case 'drain-server': {
+        const server = this.server(command.server);
+        if (this.servers.size === 1) throw new RangeError('server: the last server cannot be drained; add another first');
+        this.enqueueOperation(() => this.removeServers([server]));
+        return;
+      }
+      case 'set-weight':
+        this.server(command.server);
+        this.balancer.setWeight(command.server, command.weight);
+        this.record('balancer', `Server ${command.server} weight set to ${command.weight}`, command.server);
+        return;
+      case 'set-balancer': {
+        const { type: _type, ...patch } = command;
+        this.balancer.configure(patch);
+        this.record('balancer', `Balancer settings changed: ${JSON.stringify(patch)}`);
+        return;
+      }
       case 'clear-server-faults':
         this.server(command.server).clearFaults();
         this.record('fault', `Server ${command.server} faults cleared`, command.server);
         return;
+      case 'crash-primary':
+      case 'crash-replica':
+      case 'restart-db-node':
+      case 'cut-replication':
+      case 'restore-replication':
+      case 'set-replication-delay':
+      case 'set-replication-mode':
+      case 'set-replicas':
+      case 'set-read-your-writes':
+      case 'set-automatic-failover':
+      case 'switchover':
+        return this.db.command(command);
       default: {
         const unknown: never = command;
         throw new TypeError(`Unknown command ${JSON.stringify(unknown)}`);
@@ -237,18 +275,6 @@ export class Run {
     this.server(serverId).exitThreadsOnNextBatch();
   }
 
-      case 'crash-primary':
-      case 'crash-replica':
-      case 'restart-db-node':
-      case 'cut-replication':
-      case 'restore-replication':
-      case 'set-replication-delay':
-      case 'set-replication-mode':
-      case 'set-replicas':
-      case 'set-read-your-writes':
-      case 'set-automatic-failover':
-      case 'switchover':
-        return this.db.command(command);
   /** The run's data tier, for checks against its files. */
   database(): DatabaseCluster {
     return this.db;
@@ -270,6 +296,8 @@ export class Run {
     await this.operations;
     await Promise.all([...this.servers.values()].map((server) => server.stop('run ended', 'timeout')));
     this.settleDelayed('timeout');
+    this.settleBackoff('timeout');
+    this.balancer.stop();
     if (stuck > 0) this.record('run', `${stuck} requests still in flight after the drain timeout ended as errors`);
     this.tick();
     await this.db.stop();
@@ -283,8 +311,11 @@ export class Run {
       allBalanced: this.allBalanced,
       durationMs: nowMs() - this.startMs,
       acknowledgedWrites: this.db.acknowledgedWriteIds().length,
+      attempts: this.balancer.retries.attempts,
+      retries: this.balancer.retries.retries,
       dataDir: this.dataDir,
     });
+    report.database = this.db.report();
     this.emitStatus();
     this.options.emit({ type: 'finished', report });
     return report;
@@ -315,7 +346,6 @@ export class Run {
     const nextDue = this.generating ? this.load.peekDueMs() : Infinity;
     const nextDelayed = this.delayedHead < this.delayed.length ? this.delayed[this.delayedHead].arrivalMs : Infinity;
     // Sleep until the next arrival, but wake at least every 50 ms to expire timed-out requests.
-    report.database = this.db.report();
     const wakeMs = Math.min(Math.max(now + STEP_MS, Math.min(nextDue, nextDelayed)), now + 50);
     this.scheduledStepMs = wakeMs;
     // A closed-model request ending during this step may already have armed an earlier step.
@@ -340,19 +370,27 @@ export class Run {
     const id = this.nextRequestId++;
     const kind = this.mix.pick(this.random);
     this.books.recordSent();
-    const arrivalMs = dueMs + this.dns.resolveDelayMs(clientId, dueMs);
+    this.balancer.retries.onRequest();
+    const arrivalMs = dueMs + this.dns.resolve(clientId, dueMs);
+    const answer = this.dns.answer;
     const cpuMs = this.serviceTimes.draw(kind, this.random);
     if (arrivalMs > now) {
-      this.delayed.push({ id, kind, dueMs, arrivalMs, cpuMs, clientId });
+      this.delayed.push({ answer, id, kind, dueMs, arrivalMs, cpuMs, clientId });
       return;
     }
-    this.route(id, kind, dueMs, arrivalMs, cpuMs, clientId);
+    this.route(answer, id, kind, dueMs, arrivalMs, cpuMs, clientId);
   }
 
-  private route(id: number, kind: number, dueMs: number, arrivalMs: number, cpuMs: number, clientId: number): void {
-    const server = this.balancer.pick();
+  /**
+   * Sends a request where DNS pointed its client: through the balancer, or straight to one
+   * server. A client whose answer names a server that is gone gets "server down".
+   */
+  private route(answer: number, id: number, kind: number, dueMs: number, arrivalMs: number, cpuMs: number, clientId: number): void {
+    let server: WebServer | null | undefined;
+    if (answer !== BALANCER_ANSWER) server = this.servers.get(answer);
+    else if (this.dns.target === 'balancer') server = this.balancer.pick(clientId);
     if (!server) {
-      this.onOutcome('serverDown', kind, id, clientId, 0);
+      this.onOutcome(null, 'serverDown', kind, id, clientId, dueMs, 0);
       return;
     }
     server.accept(id, kind, dueMs, arrivalMs, cpuMs, clientId);
@@ -362,7 +400,7 @@ export class Run {
   private routeDelayed(now: number): void {
     while (this.delayedHead < this.delayed.length && this.delayed[this.delayedHead].arrivalMs <= now) {
       const r = this.delayed[this.delayedHead++];
-      this.route(r.id, r.kind, r.dueMs, r.arrivalMs, r.cpuMs, r.clientId);
+      this.route(r.answer, r.id, r.kind, r.dueMs, r.arrivalMs, r.cpuMs, r.clientId);
     }
     if (this.delayedHead === this.delayed.length) {
       this.delayed.length = 0;
@@ -373,7 +411,7 @@ export class Run {
   private settleDelayed(kind: ErrorKind): void {
     while (this.delayedHead < this.delayed.length) {
       const r = this.delayed[this.delayedHead++];
-      this.onOutcome(kind, r.kind, r.id, r.clientId, 0);
+      this.onOutcome(null, kind, r.kind, r.id, r.clientId, r.dueMs, 0);
     }
     this.delayed.length = 0;
     this.delayedHead = 0;
@@ -412,6 +450,33 @@ export class Run {
     } else {
       this.books.recordError(outcome);
     }
+  }
+
+  private mayRetry(kind: number, outcome: ErrorKind, attempt: number): boolean {
+    if (!this.generating || this.dns.target !== 'balancer') return false;
+    return this.balancer.retries.tryAcquire(kind, outcome, attempt, this.books.inFlight);
+  }
+
+  /** Sends a request back to the balancer after its backoff; it stays in flight meanwhile. */
+  private scheduleRetry(requestId: number, kind: number, clientId: number, dueMs: number, attempt: number): void {
+    this.retryAttempts.set(requestId, attempt);
+    const timer = setTimeout(() => {
+      this.backoff.delete(timer);
+      const cpuMs = this.serviceTimes.draw(kind, this.random);
+      this.route(BALANCER_ANSWER, requestId, kind, dueMs, nowMs(), cpuMs, clientId);
+    }, this.balancer.retries.backoffMs(attempt - 1));
+    this.backoff.set(timer, { requestId, kind, clientId, dueMs });
+  }
+
+  /** Ends retries still waiting in backoff when the run stops. */
+  private settleBackoff(kind: ErrorKind): void {
+    for (const [timer, retry] of this.backoff) {
+      clearTimeout(timer);
+      this.balancer.retries.release();
+      this.retryAttempts.delete(retry.requestId);
+      this.onOutcome(null, kind, retry.kind, retry.requestId, retry.clientId, retry.dueMs, 0);
+    }
+    this.backoff.clear();
   }
 
   private tick(): void {
@@ -466,7 +531,11 @@ export class Run {
         loadModel: this.load.model,
         users: this.load.users,
       },
-      servers: servers.map((server) => server.snapshot(tickMs, totalPicks)),
+      servers: servers.map((server) => {
+        const view = this.balancer.viewOf(server.id);
+        return { ...server.snapshot(tickMs, totalPicks), balancer: view.view, weight: view.weight };
+      }),
+      balancer: this.balancer.snapshot(),
       database: this.db.snapshot(tickMs),
       host: this.hostMeter.sample(tickMs, this.maxLagMs),
     };
@@ -474,7 +543,7 @@ export class Run {
 
   /** Counts requests in flight from the servers' own records, to check the books against. */
   private countInFlight(): number {
-    let count = this.delayed.length - this.delayedHead;
+    let count = this.delayed.length - this.delayedHead + this.backoff.size;
     for (const server of this.servers.values()) count += server.inFlight;
     return count;
   }
@@ -497,14 +566,26 @@ export class Run {
       this.updateBackends();
       this.record('scaling', `${count} servers in rotation`);
     } else if (count < current.length) {
-      const removed = current.slice(count).map((id) => this.servers.get(id)!);
-      this.record('scaling', `Scaling in: ${current.length} to ${count} servers, draining ${removed.map((s) => s.id).join(', ')}`);
-      await Promise.all(removed.map((server) => server.drain(this.scenario.drainTimeout)));
-      await Promise.all(removed.map((server) => server.stop('removed')));
-      for (const server of removed) this.servers.delete(server.id);
-      this.updateBackends();
-      this.record('scaling', `${count} servers in rotation`);
+      this.record('scaling', `Scaling in: ${current.length} to ${count} servers`);
+      await this.removeServers(current.slice(count).map((id) => this.servers.get(id)!));
     }
+  }
+
+  /**
+   * Drains servers and removes them: they leave the rotation at once, their requests in flight
+   * get the drain timeout to finish, and whatever is left then ends as "server down".
+   */
+  private async removeServers(removed: WebServer[]): Promise<void> {
+    const ids = removed.map((server) => server.id).join(', ');
+    this.record('scaling', `Draining server ${ids} (${removed.reduce((sum, s) => sum + s.inFlight, 0)} requests in flight)`);
+    for (const server of removed) server.inRotation = false;
+    this.updateDnsRecords();
+    await Promise.all(removed.map((server) => server.drain(this.scenario.drainTimeout)));
+    const leftover = removed.reduce((sum, server) => sum + server.inFlight, 0);
+    await Promise.all(removed.map((server) => server.stop('removed')));
+    for (const server of removed) this.servers.delete(server.id);
+    this.updateBackends();
+    this.record('scaling', `Removed server ${ids}${leftover > 0 ? `; ${leftover} requests still in flight at the drain timeout ended as errors` : ''}; ${this.servers.size} servers remain`);
   }
 
   /**
@@ -560,17 +641,33 @@ export class Run {
   }
 
   private updateBackends(): void {
-    this.balancer.setBackends([...this.servers.values()].sort((a, b) => a.id - b.id));
+    const servers = [...this.servers.values()];
+    this.balancer.setServers(servers);
+    this.updateDnsRecords();
+  }
+
+  /**
+   * Points the site's name at the servers that answer: DNS round robin here is health-checked,
+   * as managed DNS services do it, yet clients keep a removed address until their TTL runs out.
+   */
+  private updateDnsRecords(): void {
+    const ids = [...this.servers.values()]
+      .filter((server) => this.dns.target === 'first-server' || (server.state === 'up' && server.inRotation))
+      .map((server) => server.id);
+    this.dns.setRecords(ids);
   }
 
   private onServerState(server: WebServer, state: ServerState, reason: string): void {
     if (this.state === 'starting' || this.state === 'finished') return;
+    if (state === 'up') this.balancer.rejoined(server);
+    this.updateDnsRecords();
     this.record('server', `Server ${server.id} ${state} (${reason})`, server.id);
   }
 
   private record(kind: RunEventKind, message: string, serverId?: number, nodeId?: number): void {
     const event: RunEvent = { tMs: this.startMs > 0 ? Math.max(0, nowMs() - this.startMs) : 0, kind, message };
     if (serverId !== undefined) event.serverId = serverId;
+    if (nodeId !== undefined) event.nodeId = nodeId;
     this.events.push(event);
     log.info({ tMs: event.tMs, kind, serverId }, message);
     this.options.emit({ type: 'event', event });
@@ -580,4 +677,3 @@ export class Run {
     this.options.emit({ type: 'status', status: this.status() });
   }
 }
-    if (nodeId !== undefined) event.nodeId = nodeId;

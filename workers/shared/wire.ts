@@ -75,7 +75,12 @@ export interface PingTask {
   type: 'ping';
 }
 
-export type WebServerTask = ServeTask | PingTask;
+/** A health check probe: answered at once unless the server hangs. */
+export interface HealthTask {
+  type: 'health';
+}
+
+export type WebServerTask = ServeTask | PingTask | HealthTask;
 
 /** Worker data every thread may carry: the TypeScript entry the tsx loader imports, when one is used. */
 export interface ThreadEntryData {
@@ -142,16 +147,16 @@ export const OP_POST = 1;
 export const OP_CODE = 0;
 export const OP_USER = 1;
 export const OP_WRITE_ID = 2;
-
-export interface QueryBatch {
-  type: 'queries';
-  seq: number;
-  ops: Float64Array;
 /** The epoch of the route the web server thread used; a write whose epoch is not the node's is rejected. */
 export const OP_EPOCH = 3;
 /** A read the node may serve only once it has applied this log position (read-your-writes); 0 for any. */
 export const OP_MIN_LSN = 4;
 export const OP_STRIDE = 5;
+
+export interface QueryBatch {
+  type: 'queries';
+  seq: number;
+  ops: Float64Array;
 }
 
 /**
@@ -168,19 +173,19 @@ export const OPR_LSN = 4;
 export const OPR_EPOCH = 5;
 export const OPR_STRIDE = 6;
 export const QUERY_OK = 0;
+/** SQLite answered SQLITE_BUSY (or LOCKED); counted as an error, never retried by the node. */
 export const QUERY_BUSY = 1;
 export const QUERY_FAILED = 2;
-
-export interface QueryResults {
-  type: 'results';
-  seq: number;
-  results: Float64Array;
-}
 /** A write that this node does not accept: it is not the primary, its writes are paused, or the epoch differs. */
 export const QUERY_FENCED = 3;
 /** A read-your-writes read that reached a node which has not yet applied the session's last write. */
 export const QUERY_BEHIND = 4;
 /** Set by the web server thread, never by a node: the link closed or the query timed out. */
 export const QUERY_UNREACHABLE = 5;
+
+export interface QueryResults {
+  type: 'results';
+  results: Float64Array;
+}
 
 // The engine <-> database node and node <-> node protocols live in workers/db-node/protocol.ts.

@@ -15,16 +15,8 @@ export const LIMITS = {
   users: { min: 1, max: 1_000_000 },
 } as const;
 
-export const ALGORITHMS = ['round-robin', 'least-connections'] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
+export { ALGORITHMS, ALGORITHM_HELP, type Algorithm } from './balancer-config.ts';
 
-/** One line of help per balancer algorithm, shown next to the picker. */
-export const ALGORITHM_HELP: Record<Algorithm, string> = {
-  'round-robin': 'Each server in turn, whatever its load.',
-  'least-connections': 'The server with the fewest requests in flight.',
-};
-
-const algorithmSchema = z.enum(ALGORITHMS, { error: `expected one of ${ALGORITHMS.join(', ')}` });
 const serverIdSchema = intInRange(1, LIMITS.servers.max);
 
 /**
@@ -45,9 +37,15 @@ export const commandSchema = z.discriminatedUnion('type', [
   /** A share of requests (0 to 1) answers "server error". */
   z.object({ type: z.literal('fail-server'), server: serverIdSchema, errorRate: numberInRange(0, 1) }).strict(),
   z.object({ type: z.literal('clear-server-faults'), server: serverIdSchema }).strict(),
-  ...databaseCommandSchemas,
+  /** Takes one server out of rotation, waits for its requests in flight, and removes it. */
+  z.object({ type: z.literal('drain-server'), server: serverIdSchema }).strict(),
+  /** Sets a server's weight for weighted round robin. */
+  z.object({ type: z.literal('set-weight'), server: serverIdSchema, weight: intInRange(0, 1000) }).strict(),
+  /** Changes balancer settings live; fields left out keep their values. */
+  balancerPatchSchema.extend({ type: z.literal('set-balancer') }).strict(),
   /** Sets the number of concurrent users of a closed-model run. */
   z.object({ type: z.literal('set-users'), users: intInRange(LIMITS.users.min, LIMITS.users.max) }).strict(),
+  ...databaseCommandSchemas,
 ]);
 
 export type Command = z.output<typeof commandSchema>;

@@ -47,10 +47,39 @@ export interface ServerSnapshot {
   errorRps: number;
   /** Share of the balancer's picks during the tick, 0 to 1. */
   pickShare: number;
+  /** How the balancer sees the server, which may differ from its true state. */
+  balancer: BackendView;
+  /** Weight for weighted round robin. */
+  weight: number;
+}
+
+/**
+ * The balancer's view of a server: taking new requests, failed by health checks, ejected after
+ * consecutive errors, taken out by the operator (draining, resizing), or warming up in slow start.
+ */
+export type BackendView = 'in-rotation' | 'unhealthy' | 'ejected' | 'out-of-rotation' | 'slow-start';
+
+export interface BalancerSnapshot {
+  algorithm: Algorithm;
+  /** Picks during the tick. */
+  picks: number;
+  /** Attempts since the run began, first attempts and retries. */
+  attempts: number;
+  retries: number;
+  /** Retries refused because the retry budget was spent. */
+  retriesRefused: number;
+  /** Retries waiting in backoff or in flight now. */
+  retriesActive: number;
+  healthChecks: boolean;
+  outlierDetection: boolean;
+  retriesEnabled: boolean;
+  slowStartMs: number;
 }
 
 export interface DatabaseSnapshot {
+  /** The primary's state: "down" from its crash until a replica is promoted or it returns. */
   state: 'up' | 'down';
+  /** Reads and writes served by all nodes during the tick, per second. */
   readsPerSec: number;
   writesPerSec: number;
   /** Writes acknowledged to clients since the run began (the clients' ledger). */
@@ -142,6 +171,16 @@ export interface DatabaseReport {
   layout: DataLayoutName;
   failovers: FailoverRecord[];
   acknowledgedWrites: number;
+  staleReads: number;
+  fencedWrites: number;
+  busyErrors: number;
+  /** Writes a returning node held that its new primary lacked, discarded when it was rebuilt. */
+  discardedWrites: number;
+  /** Of those, the ones that had been acknowledged to clients. */
+  discardedAcknowledgedWrites: number;
+  /** The largest replication lag any replica showed in a tick. */
+  maxLagLsn: number;
+  maxLagMs: number;
 }
 
 export interface HostSnapshot {
@@ -164,23 +203,12 @@ export interface TickSnapshot {
   tickMs: number;
   offeredRps: number;
   okRps: number;
-  /** The primary's state: "down" from its crash until a replica is promoted or it returns. */
   errorRps: number;
   errorsRpsByKind: ErrorCounts;
   latency: LatencySummary;
   books: {
     sent: number;
     ok: number;
-  staleReads: number;
-  fencedWrites: number;
-  busyErrors: number;
-  /** Writes a returning node held that its new primary lacked, discarded when it was rebuilt. */
-  discardedWrites: number;
-  /** Of those, the ones that had been acknowledged to clients. */
-  discardedAcknowledgedWrites: number;
-  /** The largest replication lag any replica showed in a tick. */
-  maxLagLsn: number;
-  maxLagMs: number;
     errors: ErrorCounts;
     errorsTotal: number;
     inFlight: number;
@@ -205,6 +233,7 @@ export interface TickSnapshot {
     users: number | null;
   };
   servers: ServerSnapshot[];
+  balancer: BalancerSnapshot;
   database: DatabaseSnapshot;
   host: HostSnapshot;
 }
@@ -217,6 +246,8 @@ export interface RunEvent {
   kind: RunEventKind;
   message: string;
   serverId?: number;
+  /** The database node the event is about. */
+  nodeId?: number;
 }
 
 export type RunState = 'idle' | 'starting' | 'running' | 'stopping' | 'finished' | 'failed';
@@ -245,9 +276,12 @@ export interface RunSummary {
   acknowledgedWrites: number;
   peakOkRps: number;
   hostLimitedTicks: number;
+  /** Attempts the balancer made, first attempts and retries. */
+  attempts: number;
+  retries: number;
+  /** Attempts per request sent: 1.0 means no retries. */
+  amplification: number;
 }
-  /** The database node the event is about. */
-  nodeId?: number;
 
 export interface RunReport {
   format: 'scalelab-report';
@@ -255,7 +289,7 @@ export interface RunReport {
   createdAt: string;
   scenario: Scenario;
   cpuModel: Scenario['cpuModel'];
-  /** "closed" marks a run whose load waited for answers, so its latency figures hide stalls. */
+  /** "closed" marks a run whose load waited for responses, so its latency figures hide stalls. */
   loadModel: LoadModel;
   ticks: TickSnapshot[];
   events: RunEvent[];
@@ -263,6 +297,8 @@ export interface RunReport {
   host: HostInfo;
   /** The folder that holds the run's SQLite files. */
   dataDir: string;
+  /** The data tier's failovers, lag and write accounting; absent in reports saved before it was recorded. */
+  database?: DatabaseReport;
 }
 
 export interface RunStatus {
@@ -297,8 +333,6 @@ export type EngineMessage =
 // Messages between the UI and a host (WebSocket or Electron IPC). Everything from the UI is
 // untrusted until these schemas have parsed it.
 
-  /** The data tier's failovers, lag and write accounting; absent in reports saved before it was recorded. */
-  database?: DatabaseReport;
 export const clientRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('list-presets'), id: z.number().int().nonnegative() }).strict(),
   z

@@ -166,10 +166,21 @@ function checkProfileOrder(profile: Array<{ at: number }>, ctx: z.RefinementCtx)
   }
 }
 
+export const DNS_TARGETS = ['balancer', 'first-server', 'round-robin'] as const;
+export type DnsTarget = (typeof DNS_TARGETS)[number];
+
 const dnsSchema = z
   .object({
+    /** How long a client keeps the answer before it asks again. */
     ttl: durationMs(0, 86_400_000).default(30_000),
+    /** What a lookup costs a client whose cached answer is missing or expired. */
     lookup: durationMs(0, 10_000).default(2),
+    /**
+     * What the site's name resolves to: the load balancer; one server with no balancer in front;
+     * or each server in turn (DNS round robin), where clients keep a dead server's address until
+     * their TTL runs out.
+     */
+    target: z.enum(DNS_TARGETS, { error: `expected one of ${DNS_TARGETS.join(', ')}` }).default('balancer'),
   })
   .strict();
 

@@ -28,15 +28,16 @@ import {
   STATUS_OK,
   type DbLinkMessage,
   type DbRoute,
+  nowMs,
   threadEntry,
   type ServeTask,
   type WebServerWorkerData,
 } from '../../../workers/shared/wire.ts';
 
 const log = subsystemLogger('server');
-
 /** Reused for every request's query outcome, so settling a request allocates nothing. */
 const queryOutcome: QueryOutcome = { nodeId: 0, epoch: 0, lsn: 0, minLsn: 0 };
+
 /** What a server needs from the run it belongs to. */
 export interface ServerContext {
   cpuModel: 'virtual' | 'real';
@@ -66,7 +67,6 @@ export interface ServerContext {
   onStateChange(server: WebServer, state: ServerState, reason: string): void;
 }
 
-/** Requests dispatched to the server in one task, with what the engine needs to settle each. */
 /**
  * What the database reported for a request that ended after a query. The object passed to
  * onOutcome is reused for the next request, so a callee must copy what it keeps.
@@ -80,13 +80,14 @@ export interface QueryOutcome {
   minLsn: number;
 }
 
+/** Requests dispatched to the server in one task, with what the engine needs to settle each. */
 class Batch {
   readonly ids: Float64Array;
   readonly dueMs: Float64Array;
   readonly kinds: Uint8Array;
   readonly clients: Float64Array;
-  readonly settled: Uint8Array;
   readonly minLsns: Float64Array;
+  readonly settled: Uint8Array;
   unsettled: number;
 
   constructor(count: number) {
@@ -94,8 +95,8 @@ class Batch {
     this.dueMs = new Float64Array(count);
     this.kinds = new Uint8Array(count);
     this.clients = new Float64Array(count);
-    this.settled = new Uint8Array(count);
     this.minLsns = new Float64Array(count);
+    this.settled = new Uint8Array(count);
     this.unsettled = count;
   }
 }
@@ -110,6 +111,8 @@ export class WebServer {
   /** False while the balancer must not send new requests here (draining, resizing, removed). */
   inRotation = true;
   inFlight = 0;
+  /** When the server stopped answering (crash, hang, thread exit), for health-check detection times. */
+  failingSinceMs: number | null = null;
   tickOk = 0;
   tickErrors = 0;
   tickPicks = 0;
@@ -178,7 +181,10 @@ export class WebServer {
       if (generation === this.generation) this.crash(`start failed: ${(error as Error).message}`);
       return;
     }
-    if (generation === this.generation) this.setState('up', 'pool ready');
+    if (generation === this.generation) {
+      this.failingSinceMs = null;
+      this.setState('up', 'pool ready');
+    }
   }
 
   /**
@@ -189,12 +195,12 @@ export class WebServer {
     this.tickPicks++;
     if (this.state !== 'up') {
       this.tickErrors++;
-      this.context.onOutcome(this, 'serverDown', kind, requestId, clientId, 0);
+      this.context.onOutcome(this, 'serverDown', kind, requestId, clientId, dueMs, 0);
       return;
     }
     if (this.inFlight >= this.context.queueLimit) {
       this.tickErrors++;
-      this.context.onOutcome(this, 'overloaded', kind, requestId, clientId, 0);
+      this.context.onOutcome(this, 'overloaded', kind, requestId, clientId, dueMs, 0);
       return;
     }
     this.inFlight++;
@@ -232,9 +238,32 @@ export class WebServer {
     this.compactBatches();
   }
 
+  /**
+   * Sends a health check probe; resolves true if the server answered within `timeoutMs`. A server
+   * that is down refuses at once; a hung one never answers.
+   */
+  probe(timeoutMs: number): Promise<boolean> {
+    const pool = this.pool;
+    if (!pool || (this.state !== 'up' && this.state !== 'draining')) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      pool.run({ type: 'health' }).then(
+        () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+        () => {
+          clearTimeout(timer);
+          resolve(false);
+        },
+      );
+    });
+  }
+
   /** Terminates the server's threads; every request it holds ends as "server down". */
   crash(reason: string): void {
     if (this.state === 'down' && !this.pool) return;
+    this.failingSinceMs ??= nowMs();
     this.generation++;
     const pool = this.pool;
     this.pool = null;
@@ -275,6 +304,8 @@ export class WebServer {
 
   setHang(on: boolean): void {
     Atomics.store(this.controlView, CONTROL_HANG, on ? 1 : 0);
+    if (on) this.failingSinceMs ??= nowMs();
+    else if (this.state === 'up') this.failingSinceMs = null;
   }
 
   setSlowFactor(factor: number): void {
@@ -296,8 +327,8 @@ export class WebServer {
     this.setErrorRate(0);
   }
 
-  /** Reads the tick's figures and clears the tick counters. */
-  snapshot(tickMs: number, totalPicks: number): ServerSnapshot {
+  /** Reads the tick's figures and clears the tick counters; the balancer adds its own view. */
+  snapshot(tickMs: number, totalPicks: number): Omit<ServerSnapshot, 'balancer' | 'weight'> {
     const stats = new Float64Array(this.stats);
     let busyMs = 0;
     let busyVcpus = 0;
@@ -307,7 +338,7 @@ export class WebServer {
     }
     const utilization = this.state === 'down' ? 0 : Math.min(1, Math.max(0, (busyMs - this.lastBusyMs) / (tickMs * this.vcpus)));
     this.lastBusyMs = busyMs;
-    const snapshot: ServerSnapshot = {
+    const snapshot: Omit<ServerSnapshot, 'balancer' | 'weight'> = {
       id: this.id,
       state: this.state,
       vcpus: this.vcpus,
@@ -336,6 +367,7 @@ export class WebServer {
       requests[dst + REQ_ARRIVAL] = records[src + REQ_ARRIVAL];
       requests[dst + REQ_CPU_MS] = records[src + REQ_CPU_MS];
       requests[dst + REQ_CLIENT] = batch.clients[i] = records[src + REQ_CLIENT];
+      requests[dst + REQ_MIN_LSN] = batch.minLsns[i] = records[src + REQ_MIN_LSN];
       batch.dueMs[i] = due[from + i];
     }
     this.batches.push(batch);
@@ -350,8 +382,9 @@ export class WebServer {
   private complete(batch: Batch, results: Float64Array): void {
     for (let i = 0; i < batch.ids.length && batch.unsettled > 0; i++) {
       if (batch.settled[i]) continue;
-      const status = results[i * RES_STRIDE + RES_STATUS];
-      const latencyMs = results[i * RES_STRIDE + RES_END] - batch.dueMs[i];
+      const base = i * RES_STRIDE;
+      const status = results[base + RES_STATUS];
+      const latencyMs = results[base + RES_END] - batch.dueMs[i];
       const outcome = status === STATUS_OK ? 'ok' : status === STATUS_DB_UNAVAILABLE ? 'databaseUnavailable' : 'serverError';
       const nodeId = results[base + RES_DB_NODE];
       if (nodeId > 0) {
@@ -374,7 +407,6 @@ export class WebServer {
       log.warn({ serverId: this.id, err: error }, 'web server thread failed; marking the server down');
       this.crash(`thread exited: ${error.message}`);
     }
-      requests[dst + REQ_MIN_LSN] = batch.minLsns[i] = records[src + REQ_MIN_LSN];
   }
 
   private settle(batch: Batch, index: number, outcome: 'ok' | ErrorKind, latencyMs: number, query?: QueryOutcome): void {
@@ -399,16 +431,16 @@ export class WebServer {
     this.batches.length = 0;
     this.batchHead = 0;
     // Requests accepted but not yet flushed never reached a thread.
-    const unsent = this.pendingDue.length;
-    for (let i = 0; i < unsent; i++) {
+    const records = this.pendingRecords;
+    const due = this.pendingDue;
+    this.pendingRecords = [];
+    this.pendingDue = [];
+    for (let i = 0; i < due.length; i++) {
       this.inFlight--;
       this.tickErrors++;
       const base = i * REQ_STRIDE;
-      const records = this.pendingRecords;
-      this.context.onOutcome(this, kind, records[base + REQ_KIND], records[base + REQ_ID], records[base + REQ_CLIENT], 0);
+      this.context.onOutcome(this, kind, records[base + REQ_KIND], records[base + REQ_ID], records[base + REQ_CLIENT], due[i], 0);
     }
-    this.pendingRecords = [];
-    this.pendingDue = [];
     if (this.inFlight === 0) for (const wake of this.drainWaiters.splice(0)) wake();
   }
 
