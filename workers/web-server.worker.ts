@@ -31,6 +31,7 @@ import {
   STAT_BUSY_VCPUS,
   STAT_IN_SERVER,
   STAT_UPDATED_AT,
+  STATUS_ABANDONED,
   STATUS_DB_UNAVAILABLE,
   STATUS_OK,
   STATUS_SERVER_ERROR,
@@ -76,8 +77,11 @@ function serveVirtual(task: ServeTask): Promise<Float64Array> {
     const batch = new PendingBatch(task.requests, resolve);
     const slowFactor = slowFactorNow();
     for (let i = 0; i < batch.count; i++) {
-      const endMs = cpu.schedule(batch.field(i, REQ_ARRIVAL), batch.field(i, REQ_CPU_MS) * slowFactor);
-      cpu.at(endMs, () => afterCpu(task, batch, i, endMs));
+      const arrivalMs = batch.field(i, REQ_ARRIVAL);
+      const deadlineMs = arrivalMs + config.abandonAfterMs;
+      const endMs = cpu.schedule(arrivalMs, batch.field(i, REQ_CPU_MS) * slowFactor, deadlineMs);
+      if (endMs < 0) batch.finish(i, STATUS_ABANDONED, deadlineMs);
+      else cpu.at(endMs, () => afterCpu(task, batch, i, endMs));
     }
     publishStats();
   });
@@ -92,6 +96,12 @@ function serveReal(task: ServeTask): Promise<Float64Array> {
     const batch = new PendingBatch(task.requests, resolve);
     const slowFactor = slowFactorNow();
     for (let i = 0; i < batch.count; i++) {
+      // A batch waits in piscina's queue until this thread is free; its clients may have gone meanwhile.
+      const deadlineMs = batch.field(i, REQ_ARRIVAL) + config.abandonAfterMs;
+      if (nowMs() >= deadlineMs) {
+        batch.finish(i, STATUS_ABANDONED, deadlineMs);
+        continue;
+      }
       const serviceMs = batch.field(i, REQ_CPU_MS) * slowFactor;
       burnCpuMs(serviceMs);
       realBusyMs += serviceMs;

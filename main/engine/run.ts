@@ -24,6 +24,9 @@ const log = subsystemLogger('run');
 export const TICK_MS = 250;
 /** The engine wakes at least this often while load is due, so a batch spans about this long. */
 const STEP_MS = 1;
+/** Due time one step generates at most. */
+const MAX_STEP_SPAN_MS = 5;
+
 const DB_TIMEOUT_MS = 2000;
 
 export interface RunOptions {
@@ -86,6 +89,8 @@ export class Run {
   private tickTimer: NodeJS.Timeout | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private scheduledStepMs = 0;
+  /** Due time up to which arrivals have been generated. */
+  private pulledUntilMs = 0;
   private maxLagMs = 0;
   /** Serializes operations that take time (resizes, scale-in), so two never interleave. */
   private operations: Promise<void> = Promise.resolve();
@@ -150,6 +155,7 @@ export class Run {
     this.record('run', `Run started: ${this.scenario.name}`);
     this.emitStatus();
     this.scheduledStepMs = this.startMs;
+    this.pulledUntilMs = this.startMs;
     this.step();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.balancer.startHealthChecks();
@@ -335,9 +341,14 @@ export class Run {
   /** One engine step: generate due arrivals, route them, send batches, expire old requests. */
   private step(): void {
     const now = nowMs();
-    const lag = now - this.scheduledStepMs;
+    // One step generates at most MAX_STEP_SPAN_MS of arrivals, so an offered load beyond what the
+    // host can generate makes the generator fall behind (and the tick say so) instead of blocking
+    // ticks, timeouts and health checks behind one endless step.
+    const pullUntil = Math.min(now, this.pulledUntilMs + MAX_STEP_SPAN_MS);
+    const lag = Math.max(now - this.scheduledStepMs, now - pullUntil);
     if (lag > this.maxLagMs) this.maxLagMs = lag;
-    if (this.generating) this.load.pull(now, (dueMs, clientId) => this.arrive(dueMs, clientId, now));
+    if (this.generating) this.load.pull(pullUntil, (dueMs, clientId) => this.arrive(dueMs, clientId, now));
+    this.pulledUntilMs = pullUntil;
     this.routeDelayed(now);
     for (const server of this.servers.values()) {
       server.flush();
@@ -345,8 +356,10 @@ export class Run {
     }
     const nextDue = this.generating ? this.load.peekDueMs() : Infinity;
     const nextDelayed = this.delayedHead < this.delayed.length ? this.delayed[this.delayedHead].arrivalMs : Infinity;
-    // Sleep until the next arrival, but wake at least every 50 ms to expire timed-out requests.
-    const wakeMs = Math.min(Math.max(now + STEP_MS, Math.min(nextDue, nextDelayed)), now + 50);
+    // Sleep until the next arrival, but wake at least every 50 ms to expire timed-out requests;
+    // a generator that is behind goes on at once.
+    const behind = this.generating && pullUntil < now;
+    const wakeMs = behind ? now : Math.min(Math.max(now + STEP_MS, Math.min(nextDue, nextDelayed)), now + 50);
     this.scheduledStepMs = wakeMs;
     // A closed-model request ending during this step may already have armed an earlier step.
     clearTimeout(this.stepTimer);

@@ -46,6 +46,8 @@ export const RES_STRIDE = 5;
 export const STATUS_OK = 0;
 export const STATUS_SERVER_ERROR = 1;
 export const STATUS_DB_UNAVAILABLE = 2;
+/** The client had given up before a vCPU was free, so the server dropped the request unserved. */
+export const STATUS_ABANDONED = 3;
 
 /** Where a web server thread sends queries; it travels with every batch, so a change reaches every thread. */
 export interface DbRoute {
@@ -98,6 +100,12 @@ export interface WebServerWorkerData extends ThreadEntryData {
   control: SharedArrayBuffer;
   /** Milliseconds a database query may take before it ends as "database unavailable". */
   dbTimeoutMs: number;
+  /**
+   * Milliseconds after its arrival at which a request's client gives up. A request that would
+   * only reach a vCPU later is dropped without using it, as a server does when it finds the
+   * connection closed.
+   */
+  abandonAfterMs: number;
 }
 
 /** Per-thread statistics slots. Each thread writes only its own slot, so no atomics are needed for the floats. */

@@ -18,11 +18,15 @@ export class VirtualCpu {
     this.freeAt = new Float64Array(vcpus);
   }
 
-  /** Reserves the earliest free vCPU for `serviceMs` from `arrivalMs` on; returns the end time. */
-  schedule(arrivalMs: number, serviceMs: number): number {
+  /**
+   * Reserves the earliest free vCPU for `serviceMs` from `arrivalMs` on and returns the end time,
+   * or returns -1 without reserving anything when the vCPU would only be free at `deadlineMs` or later.
+   */
+  schedule(arrivalMs: number, serviceMs: number, deadlineMs = Infinity): number {
     let slot = 0;
     for (let i = 1; i < this.freeAt.length; i++) if (this.freeAt[i] < this.freeAt[slot]) slot = i;
     const startMs = Math.max(arrivalMs, this.freeAt[slot]);
+    if (startMs >= deadlineMs) return -1;
     const endMs = startMs + serviceMs;
     this.freeAt[slot] = endMs;
     this.scheduledBusyMs += serviceMs;

@@ -24,6 +24,7 @@ import {
   STATS_SLOT_SIZE,
   STAT_BUSY_MS,
   STAT_BUSY_VCPUS,
+  STATUS_ABANDONED,
   STATUS_DB_UNAVAILABLE,
   STATUS_OK,
   type DbLinkMessage,
@@ -35,6 +36,9 @@ import {
 } from '../../../workers/shared/wire.ts';
 
 const log = subsystemLogger('server');
+
+/** How much later than a request's timeout the engine gives up waiting for its batch (one tick). */
+const EXPIRY_GRACE_MS = 250;
 /** Reused for every request's query outcome, so settling a request allocates nothing. */
 const queryOutcome: QueryOutcome = { nodeId: 0, epoch: 0, lsn: 0, minLsn: 0 };
 
@@ -154,6 +158,7 @@ export class WebServer {
       stats: this.stats,
       control: this.control,
       dbTimeoutMs: this.context.dbTimeoutMs,
+      abandonAfterMs: this.context.requestTimeoutMs,
     };
     const pool = new Piscina({
       filename: entry.filename,
@@ -223,9 +228,14 @@ export class WebServer {
     }
   }
 
-  /** Ends as "timeout" every request still unanswered `requestTimeoutMs` after it was due. */
+  /**
+   * Ends as "timeout" every request still unanswered `requestTimeoutMs` after it was due. A
+   * batch comes back when its last request is done, so a request answered in time may be reported
+   * a little later: expiry waits EXPIRY_GRACE_MS more, and `complete` judges each request by the
+   * end time the server recorded.
+   */
   expire(nowMs: number): void {
-    const deadline = nowMs - this.context.requestTimeoutMs;
+    const deadline = nowMs - this.context.requestTimeoutMs - EXPIRY_GRACE_MS;
     while (this.batchHead < this.batches.length) {
       const batch = this.batches[this.batchHead];
       if (batch.unsettled > 0 && batch.dueMs[0] > deadline) break;
@@ -385,7 +395,8 @@ export class WebServer {
       const base = i * RES_STRIDE;
       const status = results[base + RES_STATUS];
       const latencyMs = results[base + RES_END] - batch.dueMs[i];
-      const outcome = status === STATUS_OK ? 'ok' : status === STATUS_DB_UNAVAILABLE ? 'databaseUnavailable' : 'serverError';
+      // An answer that came after the client's timeout is a timeout, whatever the server said.
+      const outcome = latencyMs > this.context.requestTimeoutMs ? 'timeout' : outcomeOf(status);
       const nodeId = results[base + RES_DB_NODE];
       if (nodeId > 0) {
         queryOutcome.nodeId = nodeId;
@@ -461,5 +472,18 @@ export class WebServer {
     if (this.state === state) return;
     this.state = state;
     this.context.onStateChange(this, state, reason);
+  }
+}
+
+function outcomeOf(status: number): 'ok' | ErrorKind {
+  switch (status) {
+    case STATUS_OK:
+      return 'ok';
+    case STATUS_DB_UNAVAILABLE:
+      return 'databaseUnavailable';
+    case STATUS_ABANDONED:
+      return 'timeout';
+    default:
+      return 'serverError';
   }
 }
