@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ClientRequest, HostMessage, RunSummary, SerializedError } from '../engine/api/protocol.ts';
+import type { ClientRequest, Command, HostMessage, RunSummary, SerializedError } from '../engine/api/protocol.ts';
 import { clientRequestSchema } from '../engine/api/protocol.ts';
 import { describeIssues } from '../engine/api/units.ts';
 import type { EngineClient } from './engine-client.ts';
@@ -34,7 +34,7 @@ export async function handleClientRequest(raw: unknown, context: RequestContext)
 
   const request = parsed.data;
   try {
-    const value = await carryOut(request, context);
+    const value = await carryOut(request, context, raw);
     return { type: 'reply', id: request.id, ok: true, value };
   } catch (error) {
     context.log.warn({ requestId: request.id, requestType: request.type, err: error }, 'request failed');
@@ -60,7 +60,7 @@ export function serializeError(error: unknown): SerializedError {
   return { name: 'Error', message: String(error) };
 }
 
-async function carryOut(request: ClientRequest, context: RequestContext): Promise<unknown> {
+async function carryOut(request: ClientRequest, context: RequestContext, raw: unknown): Promise<unknown> {
   const { engine } = context;
   switch (request.type) {
     case 'list-presets':
@@ -74,7 +74,9 @@ async function carryOut(request: ClientRequest, context: RequestContext): Promis
     }
     case 'command':
       context.log.info({ command: request.command }, 'command');
-      await engine.command(request.command);
+      // The parsed command has durations in milliseconds, but the engine parses every command
+      // again from its written form ("1s"), so it gets the command as the client sent it.
+      await engine.command((raw as { command: Command }).command);
       return undefined;
     case 'stop': {
       context.log.info('stopping the run');
