@@ -5,7 +5,11 @@ import { fileURLToPath } from 'node:url';
 import type { Command, EngineMessage, EngineRequest, RunReport, RunStatus, ScenarioInput, SerializedError, ServerPush } from '../engine/api/protocol.ts';
 import type { EngineOptions } from '../engine/engine.ts';
 import type { EngineClient } from './engine-client.ts';
+import { threadSources, type ThreadFiles } from './thread-sources.ts';
 import { threadEntry } from '../../workers/shared/wire.ts';
+import { subsystemLogger } from '../engine/log.ts';
+
+const log = subsystemLogger('engine-host');
 
 /** Where the engine's thread and its workers come from, and where runs keep their files. */
 export interface EngineHostOptions {
@@ -26,22 +30,29 @@ export interface EngineHostOptions {
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Returns the default worker files: the TypeScript sources, run through tsx. */
-export function sourceWorkerFiles(): { engineThread: string; webServerWorker: string; dbNodeWorker: string; loader: string } {
-  return {
-    engineThread: path.join(projectRoot, 'main', 'engine', 'engine-thread.ts'),
-    webServerWorker: path.join(projectRoot, 'workers', 'web-server.worker.ts'),
-    dbNodeWorker: path.join(projectRoot, 'workers', 'db-node.worker.ts'),
-    loader: path.join(projectRoot, 'workers', 'ts-entry.mjs'),
-  };
+/** Returns the thread files as TypeScript sources, with the tsx loader they start from. */
+export function sourceWorkerFiles(): ThreadFiles & { loader: string } {
+  return { ...threadSources(), loader: path.join(projectRoot, 'workers', 'ts-entry.mjs') };
 }
 
 export function defaultDataRoot(): string {
   return path.join(os.tmpdir(), 'scalelab-runs');
 }
 
-/** Starts the engine in its own worker thread and returns a client for it. */
+/**
+ * Starts the engine in its own worker thread and returns a client for it. Without thread files
+ * in `options`, the TypeScript sources are bundled first (falling back to running them through
+ * tsx if bundling fails), so each server thread starts fast and small.
+ */
 export async function startEngine(options: EngineHostOptions = {}): Promise<EngineClient> {
+  if (!options.engineThread && !options.webServerWorker && !options.dbNodeWorker && options.loader === undefined) {
+    try {
+      const { bundleThreadFiles } = await import('./thread-bundle.ts');
+      options = { ...options, ...(await bundleThreadFiles()), loader: null };
+    } catch (error) {
+      log.warn({ err: error }, 'bundling the thread files failed; running the TypeScript sources through tsx');
+    }
+  }
   const defaults = sourceWorkerFiles();
   const engineOptions: EngineOptions = {
     webServerWorker: options.webServerWorker ?? defaults.webServerWorker,

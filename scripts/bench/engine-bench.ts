@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunReport, ScenarioInput, TickSnapshot } from '../../main/engine/api/protocol.ts';
 import { Engine } from '../../main/engine/engine.ts';
-import { sourceWorkerFiles, startEngine } from '../../main/host/engine-host.ts';
+import { startEngine } from '../../main/host/engine-host.ts';
+import { bundleThreadFiles } from '../../main/host/thread-bundle.ts';
 
 // Engine benchmarks: completed requests per second for the cheapest possible request, and the
 // memory a run costs at several fleet sizes. Both run the TypeScript sources through tsx, as the
@@ -106,10 +107,11 @@ export interface MemoryResult {
  */
 export async function measureMemory(servers: number, runMs: number): Promise<MemoryResult> {
   const dataRoot = mkdtempSync(path.join(os.tmpdir(), 'scalelab-bench-'));
-  const files = sourceWorkerFiles();
+  // Bundled thread files, as the command line and the web host use them.
+  const files = await bundleThreadFiles();
   let report: RunReport | null = null;
   const engine = new Engine(
-    { webServerWorker: files.webServerWorker, dbNodeWorker: files.dbNodeWorker, loader: files.loader, dataRoot },
+    { webServerWorker: files.webServerWorker, dbNodeWorker: files.dbNodeWorker, dataRoot },
     (message) => {
       if (message.type === 'finished') report = message.report;
     },
