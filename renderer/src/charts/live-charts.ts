@@ -11,7 +11,8 @@ import {
   type ScaleOptionsByType,
 } from 'chart.js';
 import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotation';
-import type { RunEvent, RunEventKind, TickSnapshot } from '../../../main/engine/api/protocol.ts';
+import type { RunEvent, RunEventKind, ServerState, TickSnapshot } from '../../../main/engine/api/protocol.ts';
+import { describeRtoRpo, type FailoverView } from '../state/failovers.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, annotationPlugin);
 
@@ -35,13 +36,24 @@ export interface ChartSeries {
   p99Ms: number[];
   /** Utilization in percent, by server id. */
   utilizationPercent: Record<string, number[]>;
+  /** Queries per second on all database nodes, and the largest replication lag of any replica. */
+  dbReadsPerSec: number[];
+  dbWritesPerSec: number[];
+  maxLagMs: number[];
   eventCount: number;
+  /** Spans in which no server was up, in seconds. */
+  noServerUp: Array<{ fromSec: number; toSec: number }>;
+  /** Failovers as drawn on every chart: their span and label. */
+  failovers: Array<{ lostSec: number; resumedSec: number | null; label: string }>;
+  /** Event labels drawn on the throughput chart; events whose label did not fit show only their line. */
+  eventLabels: string[];
 }
 
 export interface ChartCanvases {
   throughput: HTMLCanvasElement;
   latency: HTMLCanvasElement;
   utilization: HTMLCanvasElement;
+  database: HTMLCanvasElement;
 }
 
 const EVENT_COLORS: Record<RunEventKind, string> = {
@@ -50,12 +62,24 @@ const EVENT_COLORS: Record<RunEventKind, string> = {
   fault: '#dc2626',
   load: '#059669',
   balancer: '#7c3aed',
-  server: '#d97706',
+  server: '#b45309',
+  database: '#0f766e',
+  failover: '#be123c',
 };
 
+/** The engine's server state events: "Server 2 down (crashed by fault injection)". */
+const SERVER_STATE_EVENT = /^Server (\d+) (up|down|starting|draining)\b/;
+
+/** Rows of event labels above one another; a label that fits in no row is left out and its line stays. */
+const LABEL_ROWS = 3;
+const LABEL_ROW_HEIGHT_PX = 15;
+/** Estimated width of one character of the 10 px label font, for placing labels. */
+const LABEL_CHAR_WIDTH_PX = 5.6;
+const LABEL_MAX_CHARS = 30;
+
 /**
- * Three line charts (throughput, latency, per-server utilization) on one time axis in seconds,
- * with run events drawn as vertical markers. Updates are batched to one redraw per animation
+ * Four line charts (throughput, latency, per-server utilization, database) on one time axis in
+ * seconds, with run events drawn as vertical markers and failovers as shaded spans on each. Updates are batched to one redraw per animation
  * frame, without animation, and with pre-parsed {x, y} points, following chart.js's advice for
  * live data.
  */
@@ -63,8 +87,16 @@ export class LiveCharts {
   private readonly throughput: LineChart;
   private readonly latency: LineChart;
   private readonly utilization: LineChart;
+  private readonly database: LineChart;
   private readonly serverDatasets = new Map<number, ChartDataset<'line', Point[]>>();
   private events: RunEvent[] = [];
+  private failovers: FailoverView[] = [];
+  private noServerUp: Array<{ fromSec: number; toSec: number }> = [];
+  /** The span still open while no server is up. */
+  private openNoServerUp: { fromSec: number; toSec: number } | null = null;
+  /** Each server's last known state, from ticks and from the events between them. */
+  private readonly serverStates = new Map<number, ServerState>();
+  private eventLabels: string[] = [];
   private latestSec = 0;
   private lastTick = -1;
   private redrawRequested = false;
@@ -75,6 +107,9 @@ export class LiveCharts {
       lineDataset('errors', '#dc2626'),
       { ...lineDataset('offered', '#9ca3af'), borderDash: [4, 4] },
     ]);
+
+    // Headroom above the data for the rows of event labels drawn at the top of the chart.
+    (this.throughput.options.scales!.y as ScaleOptionsByType<'linear'>).grace = '45%';
     this.latency = createChart(canvases.latency, 'latency (ms)', [
       lineDataset('p50', '#0ea5e9'),
       lineDataset('p95', '#f59e0b'),
@@ -84,6 +119,37 @@ export class LiveCharts {
     const utilizationY = this.utilization.options.scales!.y as ScaleOptionsByType<'linear'>;
     utilizationY.min = 0;
     utilizationY.max = 100;
+
+    this.database = createChart(canvases.database, 'queries per second', [
+      lineDataset('reads', '#0891b2'),
+      lineDataset('writes', '#9333ea'),
+      { ...lineDataset('max replication lag', '#e11d48'), yAxisID: 'lag', borderDash: [5, 3] },
+    ]);
+    this.database.options.scales!.lag = {
+      type: 'linear',
+      position: 'right',
+      beginAtZero: true,
+      title: { display: true, text: 'lag (ms)' },
+      grid: { drawOnChartArea: false },
+      afterFit: (scale) => {
+        scale.width = Y_AXIS_WIDTH_PX;
+      },
+    };
+
+    // The other charts keep an empty right axis of the same width, so all four time axes line up.
+    for (const chart of [this.throughput, this.latency, this.utilization]) {
+      chart.options.scales!.spacer = {
+        type: 'linear',
+        position: 'right',
+        display: true,
+        ticks: { display: false },
+        grid: { drawOnChartArea: false, drawTicks: false },
+        border: { display: false },
+        afterFit: (scale) => {
+          scale.width = Y_AXIS_WIDTH_PX;
+        },
+      };
+    }
   }
 
   addTick(tick: TickSnapshot): void {
@@ -108,11 +174,33 @@ export class LiveCharts {
     for (const server of tick.servers) {
       this.serverDataset(server.id).data.push({ x, y: server.utilization * 100 });
     }
+
+    const [reads, writes, lag] = this.database.data.datasets;
+    reads.data.push({ x, y: tick.database.readsPerSec });
+    writes.data.push({ x, y: tick.database.writesPerSec });
+    const replicas = tick.database.nodes.filter((node) => node.role === 'replica');
+    lag.data.push({ x, y: replicas.length > 0 ? Math.max(...replicas.map((node) => node.lagMs)) : Number.NaN });
+
+    this.serverStates.clear();
+    for (const server of tick.servers) this.serverStates.set(server.id, server.state);
+    this.trackNoServerUp(x);
+    this.requestRedraw();
+  }
+
+  /** Sets the failovers to draw; the page rebuilds them from events and, at the end, from the report. */
+  setFailovers(failovers: FailoverView[]): void {
+    this.failovers = failovers;
     this.requestRedraw();
   }
 
   addEvent(event: RunEvent): void {
     this.events.push(event);
+    // A lone server's restart can be shorter than a tick, so state changes also come from events.
+    const change = event.kind === 'server' ? SERVER_STATE_EVENT.exec(event.message) : null;
+    if (change) {
+      this.serverStates.set(Number(change[1]), change[2] as ServerState);
+      this.trackNoServerUp(event.tMs / 1000);
+    }
     this.requestRedraw();
   }
 
@@ -130,6 +218,11 @@ export class LiveCharts {
     this.utilization.data.datasets = [];
     this.serverDatasets.clear();
     this.events = [];
+    this.failovers = [];
+    this.noServerUp = [];
+    this.openNoServerUp = null;
+    this.serverStates.clear();
+    this.eventLabels = [];
     this.latestSec = 0;
     this.lastTick = -1;
     this.requestRedraw();
@@ -148,7 +241,17 @@ export class LiveCharts {
       p95Ms: values(this.latency, 1),
       p99Ms: values(this.latency, 2),
       utilizationPercent,
+      dbReadsPerSec: values(this.database, 0),
+      dbWritesPerSec: values(this.database, 1),
+      maxLagMs: values(this.database, 2),
       eventCount: this.events.length,
+      noServerUp: this.noServerUp.map((span) => ({ ...span })),
+      failovers: this.failovers.map((failover) => ({
+        lostSec: failover.lostAtMs / 1000,
+        resumedSec: failover.writesResumedAtMs === null ? null : failover.writesResumedAtMs / 1000,
+        label: failoverLabel(failover),
+      })),
+      eventLabels: [...this.eventLabels],
     };
   }
 
@@ -157,7 +260,19 @@ export class LiveCharts {
   }
 
   private charts(): LineChart[] {
-    return [this.throughput, this.latency, this.utilization];
+    return [this.throughput, this.latency, this.utilization, this.database];
+  }
+
+  /** Opens, extends or closes the span in which no server is up, such as a lone server's restart to resize. */
+  private trackNoServerUp(atSec: number): void {
+    const anyUp = [...this.serverStates.values()].some((state) => state === 'up');
+    if (this.openNoServerUp) this.openNoServerUp.toSec = Math.max(this.openNoServerUp.toSec, atSec);
+    if (anyUp || this.serverStates.size === 0) {
+      this.openNoServerUp = null;
+    } else if (!this.openNoServerUp) {
+      this.openNoServerUp = { fromSec: atSec, toSec: atSec };
+      this.noServerUp.push(this.openNoServerUp);
+    }
   }
 
   private serverDataset(id: number): ChartDataset<'line', Point[]> {
@@ -183,13 +298,23 @@ export class LiveCharts {
     const minSec = Math.max(0, this.latestSec - WINDOW_SECONDS);
     const maxSec = Math.max(this.latestSec, 30);
     this.events = this.events.filter((event) => event.tMs / 1000 >= minSec);
+    this.noServerUp = this.noServerUp.filter((span) => span.toSec >= minSec);
+
+    const plotWidthPx = this.throughput.chartArea?.width ?? 600;
+    const pxPerSec = plotWidthPx / Math.max(1, maxSec - minSec);
+    const labelled = placeLabels(this.events, pxPerSec);
+    this.eventLabels = this.events.filter((_, index) => labelled[index] !== null).map((event) => shorten(event.message, LABEL_MAX_CHARS));
 
     for (const chart of this.charts()) {
       for (const dataset of chart.data.datasets) trimBefore(dataset.data, minSec);
       const x = chart.options.scales!.x as ScaleOptionsByType<'linear'>;
       x.min = minSec;
       x.max = maxSec;
-      chart.options.plugins!.annotation!.annotations = eventMarkers(this.events, chart === this.throughput);
+      chart.options.plugins!.annotation!.annotations = {
+        ...failoverSpans(this.failovers, this.latestSec),
+        ...(chart === this.throughput ? noServerUpSpans(this.noServerUp) : {}),
+        ...eventMarkers(this.events, chart === this.throughput ? labelled : null),
+      };
       chart.update('none');
     }
   }
@@ -230,29 +355,108 @@ function lineDataset(label: string, color: string): ChartDataset<'line', Point[]
   return { label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0 };
 }
 
-function eventMarkers(events: RunEvent[], withLabels: boolean): Record<string, AnnotationOptions> {
+/**
+ * Vertical lines for events. `rows` gives each event's label row on this chart, or null for a
+ * line without a label; a chart given no rows draws lines only.
+ */
+function eventMarkers(events: RunEvent[], rows: Array<number | null> | null): Record<string, AnnotationOptions> {
   const markers: Record<string, AnnotationOptions> = {};
   events.forEach((event, index) => {
     const x = event.tMs / 1000;
+    const row = rows ? rows[index] : null;
     markers[`event-${index}`] = {
       type: 'line',
       xMin: x,
       xMax: x,
       borderColor: EVENT_COLORS[event.kind],
-      borderWidth: 1,
-      borderDash: [3, 3],
+      borderWidth: event.kind === 'failover' ? 1.5 : 1,
+      borderDash: event.kind === 'failover' ? [] : [3, 3],
       label: {
-        display: withLabels,
-        content: shorten(event.message, 28),
-        position: 'start',
+        display: row !== null,
+        content: shorten(event.message, LABEL_MAX_CHARS),
+        // "end" is the top of a vertical line; each further row sits one row lower.
+        position: 'end',
+        yAdjust: (row ?? 0) * LABEL_ROW_HEIGHT_PX,
         rotation: 0,
         font: { size: 10 },
+        color: '#ffffff',
         backgroundColor: EVENT_COLORS[event.kind],
         padding: 2,
       },
     };
   });
   return markers;
+}
+
+/**
+ * Gives each event a label row, first fit: a label goes into the first row whose previous label
+ * ends left of it. Returns null for an event whose label fits no row.
+ */
+function placeLabels(events: RunEvent[], pxPerSec: number): Array<number | null> {
+  const rowEndsPx = new Array<number>(LABEL_ROWS).fill(Number.NEGATIVE_INFINITY);
+  return events.map((event) => {
+    const text = shorten(event.message, LABEL_MAX_CHARS);
+    const widthPx = text.length * LABEL_CHAR_WIDTH_PX + 8;
+    // Labels are centred on their line.
+    const leftPx = (event.tMs / 1000) * pxPerSec - widthPx / 2;
+    const row = rowEndsPx.findIndex((endPx) => endPx + 4 <= leftPx);
+    if (row === -1) return null;
+    rowEndsPx[row] = leftPx + widthPx;
+    return row;
+  });
+}
+
+/** Builds a shaded span per failover, from the primary's loss to the first write on the new primary, labelled with RTO and RPO. */
+function failoverSpans(failovers: FailoverView[], latestSec: number): Record<string, AnnotationOptions> {
+  const spans: Record<string, AnnotationOptions> = {};
+  failovers.forEach((failover, index) => {
+    const fromSec = failover.lostAtMs / 1000;
+    const toSec = failover.writesResumedAtMs === null ? Math.max(latestSec, fromSec) : failover.writesResumedAtMs / 1000;
+    spans[`failover-${index}`] = {
+      type: 'box',
+      xMin: fromSec,
+      xMax: toSec,
+      backgroundColor: 'rgba(190, 18, 60, 0.12)',
+      borderColor: 'rgba(190, 18, 60, 0.6)',
+      borderWidth: 1,
+      label: {
+        display: true,
+        content: failoverLabel(failover),
+        position: { x: 'start', y: 'end' },
+        textAlign: 'left',
+        font: { size: 10, weight: 'bold' },
+        color: '#9f1239',
+        padding: 3,
+      },
+    };
+  });
+  return spans;
+}
+
+function failoverLabel(failover: FailoverView): string {
+  return `${failover.kind}: ${describeRtoRpo(failover)}`;
+}
+
+/** Builds a shaded span where no server was up, so a lone server's downtime shows at a glance. */
+function noServerUpSpans(spans: Array<{ fromSec: number; toSec: number }>): Record<string, AnnotationOptions> {
+  const boxes: Record<string, AnnotationOptions> = {};
+  spans.forEach((span, index) => {
+    boxes[`no-server-up-${index}`] = {
+      type: 'box',
+      xMin: span.fromSec,
+      xMax: span.toSec,
+      backgroundColor: 'rgba(220, 38, 38, 0.10)',
+      borderWidth: 0,
+      label: {
+        display: true,
+        content: 'no server up',
+        position: { x: 'center', y: 'center' },
+        font: { size: 10 },
+        color: '#b91c1c',
+      },
+    };
+  });
+  return boxes;
 }
 
 /** Removes points older than `minX`; points arrive in time order, so they sit at the front. */

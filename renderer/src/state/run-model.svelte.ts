@@ -1,4 +1,5 @@
-import type { RunEvent, RunStatus, RunSummary, ServerPush, TickSnapshot } from '../../../main/engine/api/protocol.ts';
+import type { RunEvent, RunReport, RunStatus, RunSummary, ServerPush, TickSnapshot } from '../../../main/engine/api/protocol.ts';
+import { failoversFromEvents, failoversFromReport, type FailoverView } from './failovers.ts';
 
 /** Events kept for the log; older ones are dropped so a long run keeps a bounded page. */
 const MAX_LOGGED_EVENTS = 500;
@@ -10,7 +11,10 @@ export class RunModel {
   tick = $state.raw<TickSnapshot | null>(null);
   /** Newest first. */
   events = $state.raw<RunEvent[]>([]);
+  /** Failover and database events of the run, oldest first; kept apart so the log's limit never drops a failover phase. */
+  private failoverEvents = $state.raw<RunEvent[]>([]);
   summary = $state.raw<RunSummary | null>(null);
+  report = $state.raw<RunReport | null>(null);
   /** The last failure of a request to the host, shown in the top bar. */
   error = $state<string | null>(null);
 
@@ -18,6 +22,11 @@ export class RunModel {
 
   /** Milliseconds since the run began: from ticks while running, else from the last status. */
   readonly elapsedMs = $derived(this.running && this.tick ? this.tick.tMs : this.status.elapsedMs);
+
+  /** The run's failovers and switchovers: from the report once the run finished, else from its events. */
+  readonly failovers = $derived<FailoverView[]>(
+    this.report?.database ? failoversFromReport(this.report.database.failovers) : failoversFromEvents(this.failoverEvents),
+  );
 
   apply(push: ServerPush): void {
     switch (push.type) {
@@ -30,9 +39,11 @@ export class RunModel {
         break;
       case 'event':
         this.events = [push.event, ...this.events].slice(0, MAX_LOGGED_EVENTS);
+        if (push.event.kind === 'failover' || push.event.kind === 'fault') this.failoverEvents = [...this.failoverEvents, push.event];
         break;
       case 'finished':
         this.summary = push.report.summary;
+        this.report = push.report;
         break;
       default: {
         const unhandled: never = push;
@@ -44,7 +55,9 @@ export class RunModel {
   private resetRun(): void {
     this.tick = null;
     this.events = [];
+    this.failoverEvents = [];
     this.summary = null;
+    this.report = null;
     this.error = null;
   }
 }
