@@ -1,21 +1,11 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastTime, openBrowserSession, readSeries, resultsDir, waitForChartSeconds, type BrowserSession } from './browser-session.ts';
 import type { ChartSeries } from '../../renderer/src/charts/live-charts.ts';
-import type { EngineClient } from '../../main/host/engine-client.ts';
-import { startBuiltEngine } from '../fixtures/built-engine.ts';
-import { startWebHost, type WebHost } from '../../main/host/web-host.ts';
 
 // Drives the real UI in Debian's Chromium against the web host and the real engine: start a run,
 // scale out with the servers slider, crash a server, and read the numbers the charts plot.
-
-const repoRoot = resolve(import.meta.dirname, '../..');
-const rendererDir = join(repoRoot, 'out/renderer');
-const chromiumPath = '/usr/bin/chromium';
-const resultsDir = join(repoRoot, 'test-results');
 
 /**
  * One server with one vCPU and 10 ms of modelled CPU per request serves at most 100 requests per
@@ -33,58 +23,22 @@ const SATURATING_PRESET = {
   database: { seedUsers: 100 },
 };
 
-let workDir: string;
-let engine: EngineClient;
-let web: WebHost;
-let context: BrowserContext;
+let session: BrowserSession;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[];
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: install it with apt-get install -y chromium`);
-  if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`${rendererDir} is missing: run "npx electron-vite build" first`);
-
-  workDir = await mkdtemp(join(tmpdir(), 'scalelab-ui-e2e-'));
-  const presetsDir = join(workDir, 'presets');
-  await mkdir(presetsDir);
-  await writeFile(join(presetsDir, 'e2e-saturated.json'), JSON.stringify(SATURATING_PRESET));
-  await mkdir(resultsDir, { recursive: true });
-
-  engine = await startBuiltEngine(join(workDir, 'data'));
-  web = await startWebHost({ engine, port: 0, host: '127.0.0.1', staticDir: rendererDir, presetsDir });
-
-  context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1440, height: 900 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') console.error(`[page] ${message.text()}`);
-  });
+  session = await openBrowserSession({ 'e2e-saturated.json': SATURATING_PRESET }, { width: 1440, height: 900 });
+  page = session.page;
+  pageErrors = session.pageErrors;
 });
 
 afterAll(async () => {
-  await context?.close();
-  await engine?.stop().catch(() => null);
-  await web?.close();
-  await engine?.close();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
+  await session?.close();
 });
 
 describe('UI in a browser', () => {
   it('scales out and shows a crash on the charts', async () => {
-    await page.goto(web.url);
     await expect.poll(() => page.getByTestId('preset-picker').locator('option').count()).toBe(1);
     await page.getByTestId('preset-picker').selectOption('e2e-saturated.json');
     expect(await page.getByTestId('servers-slider').inputValue()).toBe('1');
@@ -100,7 +54,7 @@ describe('UI in a browser', () => {
 
     await dragSliderTo(page, page.getByTestId('servers-slider'), 4);
     await expect.poll(() => page.getByTestId('servers-slider-value').textContent()).toBe('4');
-    await expect.poll(() => page.getByTestId('servers').locator('[data-testid^="server-"]').count(), { timeout: 15_000 }).toBe(4);
+    await expect.poll(() => page.getByTestId('servers').locator('[data-testid^="server-"][data-state]').count(), { timeout: 15_000 }).toBe(4);
 
     // Four servers have 400 requests per second of capacity for the 250 offered.
     await expect.poll(async () => meanOfLast(await readSeries(page), 'okRps', 4), { timeout: 30_000 }).toBeGreaterThan(200);
@@ -133,22 +87,6 @@ describe('UI in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 });
-
-function readSeries(target: Page): Promise<ChartSeries> {
-  return target.evaluate(() => {
-    const charts = window.__scalelabCharts;
-    if (!charts) throw new Error('window.__scalelabCharts is missing: the charts did not mount');
-    return charts.series();
-  });
-}
-
-async function waitForChartSeconds(target: Page, seconds: number): Promise<void> {
-  await expect.poll(async () => lastTime(await readSeries(target)), { timeout: 60_000 }).toBeGreaterThanOrEqual(seconds);
-}
-
-function lastTime(series: ChartSeries): number {
-  return series.tSec.at(-1) ?? 0;
-}
 
 function meanOfLast(series: ChartSeries, key: 'okRps' | 'errorRps', count: number): number {
   const values = series[key].slice(-count);
