@@ -1,16 +1,16 @@
 // `npm run bench`: measures, in one run, piscina's raw task rate (the baseline), the engine's
 // throughput on static requests against that baseline, the engine's memory at several fleet
-// sizes, and the optional million-users and database benchmarks when their files exist. Prints
-// a table and writes the figures to bench-results/latest.json. Budget: about 3 minutes on a
-// 2-core machine, most of it starting 64 server pools for the memory figure.
+// sizes, a closed-model run with a million users, and database reads and writes through the whole
+// path against raw better-sqlite3. Prints a table and writes the figures to
+// bench-results/latest.json. Budget: about 4 minutes on a 2-core machine.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { runDatabaseBench, type DatabaseBenchResult } from './bench/database-bench.ts';
 import { measureStaticThroughput, type MemoryResult, type StaticThroughputResult } from './bench/engine-bench.ts';
+import { benchMillionUsers, type MillionUsersResult } from './bench/million-users.ts';
 import { measureRawPiscina, type RawPiscinaResult } from './bench/piscina-bench.ts';
 
 /** The engine must complete at least this many static requests per raw piscina task: batching is its whole point. */
@@ -29,34 +29,17 @@ const MEMORY_CHILD_TIMEOUT_MS = 150_000;
 const projectRoot = path.resolve(import.meta.dirname, '..');
 const execFileAsync = promisify(execFile);
 
-interface OptionalBench {
-  name: string;
-  file: string;
-  exportName: string;
-}
-
-const OPTIONAL_BENCHES: OptionalBench[] = [
-  { name: 'million users', file: 'scripts/bench/million-users.ts', exportName: 'runMillionUsersBench' },
-  { name: 'database', file: 'scripts/bench/database-bench.ts', exportName: 'runDatabaseBench' },
-];
-
-interface OptionalResult {
-  name: string;
-  status: 'ok' | 'not available' | 'failed';
-  result?: unknown;
-  error?: string;
-}
-
 interface BenchResults {
   createdAt: string;
   host: { cpus: number; cpuModel: string; totalMemoryMiB: number; node: string; platform: string };
   rawPiscina: RawPiscinaResult;
   engineStatic: StaticThroughputResult & { ratioToRaw: number; minRatio: number; pass: boolean };
   memory: Array<MemoryResult & { rssRatioToOneServer: number }>;
-  optional: OptionalResult[];
+  millionUsers: MillionUsersResult;
+  database: DatabaseBenchResult;
 }
 
-const TOTAL_STAGES = 3 + OPTIONAL_BENCHES.length;
+const TOTAL_STAGES = 5;
 let stageNumber = 0;
 
 function announce(text: string): void {
@@ -78,13 +61,13 @@ async function main(): Promise<number> {
   announce(`engine memory: ${MEMORY_SERVER_COUNTS.join(', ')} servers, virtual CPU model, ${MEMORY_RUN_MS / 1000} s run each, one process per size`);
   const memory = await measureMemoryBySize();
 
-  const optional: OptionalResult[] = [];
-  for (const bench of OPTIONAL_BENCHES) {
-    announce(`${bench.name}: ${bench.file}`);
-    optional.push(await runOptionalBench(bench));
-  }
+  announce('closed model: 1,000,000 users with a 100 s think time, static requests');
+  const millionUsers = await benchMillionUsers();
 
-  const results: BenchResults = { createdAt: new Date().toISOString(), host: hostSummary(), rawPiscina, engineStatic, memory, optional };
+  announce('database: whole-path reads and writes with 0 and 2 replicas, raw better-sqlite3 rates');
+  const database = await runDatabaseBench();
+
+  const results: BenchResults = { createdAt: new Date().toISOString(), host: hostSummary(), rawPiscina, engineStatic, memory, millionUsers, database };
   printResults(results);
   const file = await writeResults(results);
   process.stdout.write(`\nFigures written to ${path.relative(process.cwd(), file)}; the bench took ${((performance.now() - startedMs) / 1000).toFixed(0)} s\n`);
@@ -108,22 +91,6 @@ async function measureMemoryBySize(): Promise<BenchResults['memory']> {
   return results.map((result) => ({ ...result, rssRatioToOneServer: result.rssMiB / baseline }));
 }
 
-/** Imports an optional benchmark if its file exists; an existing file that fails is reported as failed, not missing. */
-async function runOptionalBench(bench: OptionalBench): Promise<OptionalResult> {
-  const file = path.join(projectRoot, bench.file);
-  if (!existsSync(file)) return { name: bench.name, status: 'not available' };
-  try {
-    const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-    const run = module[bench.exportName];
-    if (typeof run !== 'function') {
-      return { name: bench.name, status: 'failed', error: `${bench.file} does not export a function ${bench.exportName}()` };
-    }
-    return { name: bench.name, status: 'ok', result: await (run as () => Promise<unknown>)() };
-  } catch (error) {
-    return { name: bench.name, status: 'failed', error: (error as Error).stack ?? String(error) };
-  }
-}
-
 function printResults(results: BenchResults): void {
   const lines = [
     '',
@@ -133,7 +100,8 @@ function printResults(results: BenchResults): void {
     row('------', '-----', '-----', '----'),
     ...throughputLines(results.rawPiscina, results.engineStatic),
     ...memoryLines(results.memory),
-    ...optionalLines(results.optional),
+    ...millionUserLines(results.millionUsers),
+    ...databaseLines(results.database),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -177,33 +145,30 @@ function memoryLines(memory: BenchResults['memory']): string[] {
   return lines;
 }
 
-function optionalLines(optional: OptionalResult[]): string[] {
-  const lines: string[] = [];
-  for (const bench of optional) {
-    if (bench.status !== 'ok') {
-      lines.push(row(bench.name, bench.status, '', bench.error?.split('\n')[0] ?? ''));
-      continue;
-    }
-    for (const [key, value] of flatten(bench.result)) lines.push(row(`${bench.name}: ${key}`, formatValue(value), '', ''));
-  }
-  return lines;
+function millionUserLines(result: MillionUsersResult): string[] {
+  const within = Math.abs(1 - result.completedShare) <= 0.05 ? 'PASS' : 'FAIL';
+  const memory = result.extraHeapMiB < 200 ? 'PASS' : 'FAIL';
+  return [
+    row(`closed model, ${count(result.users)} users`, `${count(result.completedRps)} ok/s`, result.completedShare.toFixed(3), `${within} (completed within 5 % of offered ${count(result.offeredRps)}/s)`),
+    row('  extra memory for the users', `${result.extraHeapMiB.toFixed(1)} MiB`, '', `${memory} (< 200 MiB); whole process RSS +${result.extraRssMiB.toFixed(0)} MiB`),
+  ];
+}
+
+function databaseLines(result: DatabaseBenchResult): string[] {
+  const path = (label: string, rates: DatabaseBenchResult['reads']['replicas0'], baseline: number): string =>
+    row(label, `${count(rates.okRps)} ok/s`, (rates.okRps / baseline).toFixed(3), `offered ${count(rates.offeredRps)}/s, p99 ${rates.p99Ms.toFixed(1)} ms`);
+  return [
+    row('raw better-sqlite3 point SELECT/s', count(result.rawPointSelectsPerSec), '1.00', 'baseline for the reads below'),
+    path('  reads through the path, 0 replicas', result.reads.replicas0, result.rawPointSelectsPerSec),
+    path('  reads through the path, 2 replicas', result.reads.replicas2, result.rawPointSelectsPerSec),
+    row('raw better-sqlite3 single INSERT/s', count(result.rawSingleInsertsPerSec), '1.00', 'baseline for the writes below'),
+    path('  writes through the path, 0 replicas', result.writes.replicas0, result.rawSingleInsertsPerSec),
+    path('  writes through the path, 2 replicas', result.writes.replicas2, result.rawSingleInsertsPerSec),
+  ];
 }
 
 function row(figure: string, value: string, ratio: string, note: string): string {
   return `${figure.padEnd(34)} ${value.padStart(16)} ${ratio.padStart(6)}  ${note}`.trimEnd();
-}
-
-/** Flattens a result object into ["a.b", value] pairs for printing. */
-function flatten(value: unknown, prefix = ''): Array<[string, unknown]> {
-  if (value === null || typeof value !== 'object') return [[prefix || 'result', value]];
-  const entries: Array<[string, unknown]> = [];
-  for (const [key, inner] of Object.entries(value)) entries.push(...flatten(inner, prefix ? `${prefix}.${key}` : key));
-  return entries;
-}
-
-function formatValue(value: unknown): string {
-  if (typeof value === 'number') return Number.isInteger(value) ? count(value) : value.toFixed(2);
-  return String(value);
 }
 
 function count(value: number): string {
