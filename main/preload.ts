@@ -1,11 +1,11 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { ClientRequest, HostMessage, ServerPush } from './engine/api/protocol.ts';
+import type { ClientRequestInput, HostMessage, ServerPush } from './engine/api/protocol.ts';
 import { PUSH_CHANNEL, REQUEST_CHANNEL, type ScaleLabApi } from './ipc/api.ts';
 
 // Runs sandboxed in the window before the page. It exposes a few named functions and never
 // ipcRenderer itself, so the page can send nothing but well-formed requests on one channel.
 
-type RequestBody = ClientRequest extends infer R ? (R extends ClientRequest ? Omit<R, 'id'> : never) : never;
+type RequestBody = ClientRequestInput extends infer R ? (R extends ClientRequestInput ? Omit<R, 'id'> : never) : never;
 
 let nextRequestId = 1;
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ClientRequest, Command, HostMessage, RunSummary, SerializedError } from '../engine/api/protocol.ts';
+import type { ClientRequest, CommandInput, HostMessage, RunSummary, SerializedError } from '../engine/api/protocol.ts';
 import { clientRequestSchema } from '../engine/api/protocol.ts';
 import { describeIssues } from '../engine/api/units.ts';
 import type { EngineClient } from './engine-client.ts';
@@ -76,7 +76,7 @@ async function carryOut(request: ClientRequest, context: RequestContext, raw: un
       context.log.info({ command: request.command }, 'command');
       // The parsed command has durations in milliseconds, but the engine parses every command
       // again from its written form ("1s"), so it gets the command as the client sent it.
-      await engine.command((raw as { command: Command }).command);
+      await engine.command((raw as { command: CommandInput }).command);
       return undefined;
     case 'stop': {
       context.log.info('stopping the run');

@@ -1,4 +1,4 @@
-import type { Command, RunReport, RunStatus, ScenarioInput, ServerPush } from '../engine/api/protocol.ts';
+import type { CommandInput, RunReport, RunStatus, ScenarioInput, ServerPush } from '../engine/api/protocol.ts';
 
 /**
  * The engine as a host sees it: commands in, ticks and events out. The engine itself runs in a
@@ -8,7 +8,7 @@ export interface EngineClient {
   /** Validates and starts a scenario; rejects with a ValidationError naming the field if it is invalid. */
   start(scenario: ScenarioInput): Promise<void>;
   /** Applies a live change or a fault to the running system. */
-  command(command: Command): Promise<void>;
+  command(command: CommandInput): Promise<void>;
   /** Stops the run, drains requests in flight, and resolves with its report (null if nothing ran). */
   stop(): Promise<RunReport | null>;
   status(): Promise<RunStatus>;

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command, EngineMessage, EngineRequest, RunReport, RunStatus, ScenarioInput, SerializedError, ServerPush } from '../engine/api/protocol.ts';
+import type { CommandInput, EngineMessage, EngineRequest, RunReport, RunStatus, ScenarioInput, SerializedError, ServerPush } from '../engine/api/protocol.ts';
 import type { EngineOptions } from '../engine/engine.ts';
 import type { EngineClient } from './engine-client.ts';
 import { threadSources, type ThreadFiles } from './thread-sources.ts';
@@ -82,7 +82,7 @@ class ThreadEngineClient implements EngineClient {
     return this.request({ type: 'start', id: 0, scenario }) as Promise<void>;
   }
 
-  command(command: Command): Promise<void> {
+  command(command: CommandInput): Promise<void> {
     return this.request({ type: 'command', id: 0, command }) as Promise<void>;
   }
 

@@ -1,4 +1,4 @@
-import type { Command, RunStatus, ScenarioInput, ServerPush } from '../engine/api/protocol.ts';
+import type { CommandInput, RunStatus, ScenarioInput, ServerPush } from '../engine/api/protocol.ts';
 import type { StopResult } from '../host/client-requests.ts';
 import type { PresetList } from '../host/presets.ts';
 
@@ -17,7 +17,7 @@ export type StartInput = { preset: string } | { scenario: ScenarioInput };
 export interface ScaleLabApi {
   listPresets(): Promise<PresetList>;
   start(input: StartInput): Promise<void>;
-  command(command: Command): Promise<void>;
+  command(command: CommandInput): Promise<void>;
   stop(): Promise<StopResult>;
   status(): Promise<RunStatus>;
   /** Subscribes to status, tick, event and finished pushes; returns the unsubscribe function. */

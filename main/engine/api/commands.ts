@@ -49,4 +49,6 @@ export const commandSchema = z.discriminatedUnion('type', [
 ]);
 
 export type Command = z.output<typeof commandSchema>;
+/** A command as written, before validation: durations are strings with units ("1s"). */
+export type CommandInput = z.input<typeof commandSchema>;
 export type CommandType = Command['type'];

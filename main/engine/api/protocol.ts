@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Algorithm, Command } from './commands.ts';
+import type { Algorithm, Command, CommandInput } from './commands.ts';
 import { commandSchema } from './commands.ts';
 import type { LoadModel, RequestKind, Scenario, ScenarioInput } from './scenario.ts';
 import type { DataLayoutName, ReplicationModeName } from './database-config.ts';
@@ -312,7 +312,7 @@ export interface RunStatus {
 
 export type EngineRequest =
   | { type: 'start'; id: number; scenario: ScenarioInput }
-  | { type: 'command'; id: number; command: Command }
+  | { type: 'command'; id: number; command: CommandInput }
   | { type: 'stop'; id: number }
   | { type: 'status'; id: number };
 
@@ -353,6 +353,8 @@ export const clientRequestSchema = z.discriminatedUnion('type', [
 ]);
 
 export type ClientRequest = z.output<typeof clientRequestSchema>;
+/** A request as a UI writes it, before validation: command durations are strings with units. */
+export type ClientRequestInput = z.input<typeof clientRequestSchema>;
 
 export interface PresetInfo {
   file: string;
@@ -373,4 +375,4 @@ export function emptyErrorCounts(): ErrorCounts {
   return { serverDown: 0, timeout: 0, overloaded: 0, databaseUnavailable: 0, serverError: 0 };
 }
 
-export type { Algorithm, Command, LoadModel, RequestKind, Scenario, ScenarioInput };
+export type { Algorithm, Command, CommandInput, LoadModel, RequestKind, Scenario, ScenarioInput };

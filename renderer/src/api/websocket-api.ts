@@ -1,7 +1,7 @@
-import type { ClientRequest, HostMessage, ServerPush } from '../../../main/engine/api/protocol.ts';
+import type { ClientRequestInput, HostMessage, ServerPush } from '../../../main/engine/api/protocol.ts';
 import type { ScaleLabApi, StartInput } from '../../../main/ipc/api.ts';
 
-type RequestBody = ClientRequest extends infer R ? (R extends ClientRequest ? Omit<R, 'id'> : never) : never;
+type RequestBody = ClientRequestInput extends infer R ? (R extends ClientRequestInput ? Omit<R, 'id'> : never) : never;
 
 interface PendingCall {
   resolve(value: unknown): void;

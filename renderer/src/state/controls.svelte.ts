@@ -1,15 +1,12 @@
 import type { z } from 'zod';
 import type { commandSchema } from '../../../main/engine/api/commands.ts';
-import type { Command } from '../../../main/engine/api/protocol.ts';
 import type { ScaleLabApi } from '../../../main/ipc/api.ts';
 import type { Draft, FieldPath, FieldValue } from './draft.svelte.ts';
 import type { RunModel } from './run-model.svelte.ts';
 
-/**
- * A command as the page writes it, durations as strings with units ("1s"). The host parses this
- * form; the API's Command type is the parsed form, with durations in milliseconds.
- */
-export type CommandInput = z.input<typeof commandSchema>;
+import type { CommandInput } from '../../../main/engine/api/commands.ts';
+
+export type { CommandInput };
 
 /**
  * The shared handling of control changes. Before a run a change edits the draft, and during a run
@@ -63,7 +60,7 @@ export class Controls {
   /** Sends a command that no single control owns (a fault, a drain); its error goes to `errorPath` or the top bar. */
   async send(command: CommandInput, errorPath: FieldPath | null = null): Promise<boolean> {
     try {
-      await this.api.command(command as Command);
+      await this.api.command(command);
       return true;
     } catch (error) {
       // The "Invalid request:" header adds nothing next to a control: the lines after it name the field.
