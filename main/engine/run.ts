@@ -297,7 +297,7 @@ export class Run {
     for (const server of this.servers.values()) server.flush();
     clearTimeout(this.stepTimer);
     clearInterval(this.tickTimer);
-    // Whatever is still unanswered after the drain timeout was never going to be answered.
+    // A request still without a response after the drain timeout will not get one.
     const stuck = this.books.inFlight;
     await this.operations;
     await Promise.all([...this.servers.values()].map((server) => server.stop('run ended', 'timeout')));
@@ -342,7 +342,7 @@ export class Run {
   private step(): void {
     const now = nowMs();
     // One step generates at most MAX_STEP_SPAN_MS of arrivals, so an offered load beyond what the
-    // host can generate makes the generator fall behind (and the tick say so) instead of blocking
+    // host can generate makes the generator fall behind (the tick reports the lag) instead of blocking
     // ticks, timeouts and health checks behind one endless step.
     const pullUntil = Math.min(now, this.pulledUntilMs + MAX_STEP_SPAN_MS);
     const lag = Math.max(now - this.scheduledStepMs, now - pullUntil);

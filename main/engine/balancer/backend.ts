@@ -17,7 +17,7 @@ export class Backend {
   healthy = true;
   consecutiveCheckFailures = 0;
   consecutiveCheckPasses = 0;
-  /** When the server last went from answering to not answering, as the engine saw it (for detection times). */
+  /** When the server last went from responding to not responding, as the engine saw it (for detection times). */
   failingSinceMs: number | null = null;
 
   /** Passive ejection: consecutive request errors, and until when the backend is ejected. */
@@ -65,7 +65,7 @@ export class Backend {
 
   /**
    * Returns the load least connections compares: requests in flight plus a decaying count of
-   * recent failures. A server that refuses connections answers at once and so has nothing in
+   * recent failures. A server that refuses connections fails at once and so has nothing in
    * flight; without the penalty it would look idle and attract traffic.
    */
   load(nowMs: number): number {

@@ -13,7 +13,7 @@ export type RecordEvent = (kind: RunEventKind, message: string, serverId?: numbe
 const EJECTING: ReadonlySet<ErrorKind> = new Set(['serverDown', 'serverError', 'timeout', 'databaseUnavailable']);
 
 /**
- * The load balancer, in process with the servers it routes to. It knows a server only through
+ * The load balancer, in process with the servers it routes to. It learns about a server only through
  * what it observes: active health checks, the outcomes of requests (passive ejection), and the
  * operator taking a server out of rotation. Without health checks a crashed server keeps
  * receiving its share, and each such request fails as "server down".

@@ -42,7 +42,7 @@ const EXPIRY_GRACE_MS = 250;
 /** Reused for every request's query outcome, so settling a request allocates nothing. */
 const queryOutcome: QueryOutcome = { nodeId: 0, epoch: 0, lsn: 0, minLsn: 0 };
 
-/** What a server needs from the run it belongs to. */
+/** Settings and callbacks a server takes from the run it belongs to. */
 export interface ServerContext {
   cpuModel: 'virtual' | 'real';
   workerFile: string;
@@ -50,9 +50,9 @@ export interface ServerContext {
   loader?: string;
   dbTimeoutMs: number;
   requestTimeoutMs: number;
-  /** Requests in flight at which the server answers "overloaded" instead of queueing more. */
+  /** Requests in flight at which the server responds "overloaded" instead of queueing more. */
   queueLimit: number;
-  /** Where queries go now. */
+  /** The database route that queries take now. */
   dbRoute(): DbRoute;
   onDbLink(message: DbLinkMessage): void;
   /** The log position of the session's last acknowledged write, 0 when it has none; sent with each request. */
@@ -115,7 +115,7 @@ export class WebServer {
   /** False while the balancer must not send new requests here (draining, resizing, removed). */
   inRotation = true;
   inFlight = 0;
-  /** When the server stopped answering (crash, hang, thread exit), for health-check detection times. */
+  /** When the server stopped responding (crash, hang, thread exit), for health-check detection times. */
   failingSinceMs: number | null = null;
   tickOk = 0;
   tickErrors = 0;
@@ -140,7 +140,7 @@ export class WebServer {
     private readonly context: ServerContext,
   ) {}
 
-  /** Starts a fresh pool; the server is "starting" until a thread has answered a ping. */
+  /** Starts a fresh pool; the server is "starting" until a thread has responded to a ping. */
   async start(): Promise<void> {
     const generation = ++this.generation;
     this.controlView.fill(0);
@@ -165,7 +165,7 @@ export class WebServer {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Infinity,
-      // In the virtual model one thread holds every request until its modelled end time; in the
+      // In the virtual model one thread keeps every request until its modelled end time; in the
       // real model a thread is a vCPU, so it takes one batch at a time and the rest queue.
       concurrentTasksPerWorker: real ? 1 : 1_000_000,
       atomics: 'disabled',
@@ -270,7 +270,7 @@ export class WebServer {
     });
   }
 
-  /** Terminates the server's threads; every request it holds ends as "server down". */
+  /** Terminates the server's threads; every request it has in flight ends as "server down". */
   crash(reason: string): void {
     if (this.state === 'down' && !this.pool) return;
     this.failingSinceMs ??= nowMs();
@@ -395,7 +395,7 @@ export class WebServer {
       const base = i * RES_STRIDE;
       const status = results[base + RES_STATUS];
       const latencyMs = results[base + RES_END] - batch.dueMs[i];
-      // An answer that came after the client's timeout is a timeout, whatever the server said.
+      // An answer that came after the client's timeout is a timeout, whatever status the server returned.
       const outcome = latencyMs > this.context.requestTimeoutMs ? 'timeout' : outcomeOf(status);
       const nodeId = results[base + RES_DB_NODE];
       if (nodeId > 0) {
