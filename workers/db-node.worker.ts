@@ -76,6 +76,9 @@ function handle(message: DbControlMessage): void {
     case 'heartbeat':
       report({ type: 'heartbeat-ack', seq: message.seq });
       return;
+    case 'stall':
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, message.durationMs);
+      return;
     case 'ship-to':
       requirePrimary(message.type).add(message.replicaId, message.port, message.status, message.delayMs, message.cut);
       return;

@@ -244,6 +244,7 @@ export class Run {
         this.record('fault', `Server ${command.server} faults cleared`, command.server);
         return;
       case 'crash-primary':
+      case 'stall-primary':
       case 'crash-replica':
       case 'restart-db-node':
       case 'cut-replication':

@@ -87,6 +87,8 @@ export const LOG_STRIDE = 6;
 export type DbControlMessage =
   | { type: 'attach'; serverId: number; port: MessagePort }
   | { type: 'heartbeat'; seq: number }
+  /** Blocks the node's thread for `durationMs`, as a long pause (a stop-the-world collection, a frozen VM) would. */
+  | { type: 'stall'; durationMs: number }
   /** Primary: ship the log to a replica over `port`, publishing the link's state in `status`. */
   | { type: 'ship-to'; replicaId: number; port: MessagePort; status: SharedArrayBuffer; delayMs: number; cut: boolean }
   | { type: 'unship'; replicaId: number }

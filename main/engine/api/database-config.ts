@@ -97,6 +97,8 @@ export function dbCpuMs(config: DatabaseConfig): { read: number; write: number }
 export const databaseCommandSchemas = [
   /** Terminates the current primary's thread; its file stays on disk. */
   z.object({ type: z.literal('crash-primary') }).strict(),
+  /** Freezes the primary's thread for a while: it misses heartbeats although it has not crashed. */
+  z.object({ type: z.literal('stall-primary'), duration: durationMs(10, 60_000) }).strict(),
   z.object({ type: z.literal('crash-replica'), node: nodeIdSchema }).strict(),
   /** Starts a crashed node again from its file; a deposed primary rejoins as a replica. */
   z.object({ type: z.literal('restart-db-node'), node: nodeIdSchema }).strict(),
@@ -116,6 +118,7 @@ export const databaseCommandSchemas = [
 
 export const DATABASE_COMMAND_TYPES = [
   'crash-primary',
+  'stall-primary',
   'crash-replica',
   'restart-db-node',
   'cut-replication',

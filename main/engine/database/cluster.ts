@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import type { DatabaseNodeSnapshot, DatabaseReport, DatabaseSnapshot, FailoverRecord, RunEventKind } from '../api/protocol.ts';
-import { dbCpuMs, type DatabaseConfig, type ReplicationModeName } from '../api/database-config.ts';
+import { DATABASE_COMMAND_TYPES, dbCpuMs, type DatabaseConfig, type ReplicationModeName } from '../api/database-config.ts';
 import type { Command } from '../api/commands.ts';
 import { subsystemLogger } from '../log.ts';
 import type { QueryOutcome } from '../servers/web-server.ts';
@@ -48,23 +48,7 @@ export interface ClusterOptions {
   onEvent?: (kind: RunEventKind, message: string, nodeId?: number) => void;
 }
 
-export type DatabaseCommand = Extract<
-  Command,
-  {
-    type:
-      | 'crash-primary'
-      | 'crash-replica'
-      | 'restart-db-node'
-      | 'cut-replication'
-      | 'restore-replication'
-      | 'set-replication-delay'
-      | 'set-replication-mode'
-      | 'set-replicas'
-      | 'set-read-your-writes'
-      | 'set-automatic-failover'
-      | 'switchover';
-  }
->;
+export type DatabaseCommand = Extract<Command, { type: (typeof DATABASE_COMMAND_TYPES)[number] }>;
 
 /** What the engine knows of one node: its thread, its role, the monitor's view, and its replication link. */
 interface NodeEntry {
@@ -216,6 +200,8 @@ export class DatabaseCluster {
     switch (command.type) {
       case 'crash-primary':
         return this.crashPrimary();
+      case 'stall-primary':
+        return this.stallPrimary(command.duration);
       case 'crash-replica':
         return this.crashReplica(command.node);
       case 'restart-db-node':
@@ -341,6 +327,13 @@ export class DatabaseCluster {
     void primary.handle.terminate();
   }
 
+  private stallPrimary(durationMs: number): void {
+    const primary = this.nodes.get(this.primaryId)!;
+    if (!primary.handle || primary.handle.thread === 'down') throw new Error(`The primary (node ${primary.id}) is down`);
+    this.event('fault', `Primary (node ${primary.id}) stalls for ${durationMs} ms`, primary.id);
+    primary.handle.post({ type: 'stall', durationMs });
+  }
+
   private crashReplica(id: number): void {
     const node = this.requireReplica(id);
     if (!node.handle || node.handle.thread === 'down') throw new Error(`Replica ${id} is already down`);
@@ -447,6 +440,7 @@ export class DatabaseCluster {
       const best = this.mostAdvancedReplica();
       const lagLsn = best ? open.record.lostPrimaryLsn - best.handle!.counters[NODE_STAT_LSN] : Infinity;
       if (best && lagLsn <= failover.maxLagLsn) {
+        await this.fence(lost);
         await this.promote(best, open);
         return;
       }
@@ -459,6 +453,19 @@ export class DatabaseCluster {
       }
       await sleep(20);
     }
+  }
+
+  /**
+   * Stops a primary declared down whose thread still runs (missed heartbeats on a loaded host
+   * are not a crash). Left running, it would go on taking writes at its old epoch from routes
+   * built before the failover; stopping it is fencing by power-off (STONITH), and a restart
+   * brings it back as a replica.
+   */
+  private async fence(lost: NodeEntry): Promise<void> {
+    if (!lost.handle || lost.handle.thread === 'down') return;
+    this.event('failover', `Primary (node ${lost.id}) still runs although declared down: stopped before the promotion (fencing)`, lost.id);
+    this.retireCounters(lost);
+    await lost.handle.terminate();
   }
 
   /** Planned switchover: pause writes, let the target catch up, fence the old primary, promote, resume. */
