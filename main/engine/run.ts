@@ -300,13 +300,15 @@ export class Run {
     clearInterval(this.tickTimer);
     // A request still without a response after the drain timeout will not get one.
     const stuck = this.books.inFlight;
+    // The last tick shows the servers still up unless requests had to be cut off below.
+    if (stuck === 0) this.tick();
     await this.operations;
     await Promise.all([...this.servers.values()].map((server) => server.stop('run ended', 'timeout')));
     this.settleDelayed('timeout');
     this.settleBackoff('timeout');
     this.balancer.stop();
     if (stuck > 0) this.record('run', `${stuck} requests still in flight after the drain timeout ended as errors`);
-    this.tick();
+    if (stuck > 0 || this.books.tickSent > 0 || this.books.tickOk > 0) this.tick();
     await this.db.stop();
     this.state = 'finished';
     this.record('run', 'Run finished');
