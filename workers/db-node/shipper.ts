@@ -70,6 +70,12 @@ export class Shipper {
   private waiterTimer: NodeJS.Timeout | undefined;
   private readonly passTimer: NodeJS.Timeout;
   private semiSyncFallenBack = false;
+  /**
+   * After a semi-synchronous fallback, the primary's position at the fallback: the first replica
+   * to acknowledge it brings semi-synchronous replication back. Under steady writes a replica
+   * behind a link delay is never fully caught up, so "caught up" cannot be the rule.
+   */
+  private semiSyncResumeLsn = 0;
   private aloneNoticed = false;
   private readonly committedAt: Database.Statement;
 
@@ -172,7 +178,6 @@ export class Shipper {
   private onAck(link: ReplicaLink, appliedLsn: number): void {
     link.ackedLsn = Math.max(link.ackedLsn, appliedLsn);
     link.status[LINK_STAT_ACKED_LSN] = link.ackedLsn;
-    const caughtUp = link.ackedLsn >= this.state.lsn;
     if (this.mode === 'synchronous' && !link.inSyncSet && link.ackedLsn >= link.joinLsn) {
       link.inSyncSet = true;
       link.joinLsn = Infinity;
@@ -180,9 +185,11 @@ export class Shipper {
       this.aloneNoticed = false;
       this.state.notice(`Replica ${link.replicaId} joined the synchronous set at log position ${link.ackedLsn}`);
     }
-    if (caughtUp && this.mode === 'semi-synchronous' && this.semiSyncFallenBack) {
+    if (this.mode === 'semi-synchronous' && this.semiSyncFallenBack && link.ackedLsn >= this.semiSyncResumeLsn) {
       this.semiSyncFallenBack = false;
-      this.state.notice(`Semi-synchronous replication resumed: replica ${link.replicaId} caught up at log position ${link.ackedLsn}`);
+      this.state.notice(
+        `Semi-synchronous replication resumed: replica ${link.replicaId} acknowledged log position ${link.ackedLsn} (the primary was at ${this.semiSyncResumeLsn} when it fell back)`,
+      );
     }
     this.checkWaiters();
   }
@@ -280,6 +287,7 @@ export class Shipper {
   private onAckTimeout(lsn: number): void {
     if (this.mode === 'semi-synchronous') {
       this.semiSyncFallenBack = true;
+      this.semiSyncResumeLsn = this.state.lsn;
       this.state.notice(
         `Semi-synchronous replication fell back to asynchronous: no replica acknowledged log position ${lsn} within ${this.ackTimeoutMs} ms`,
       );
