@@ -204,10 +204,15 @@ export class DatabaseCluster {
         return this.stallPrimary(command.duration);
       case 'crash-replica':
         return this.crashReplica(command.node);
-      case 'restart-db-node':
-        this.requireNode(command.node, 'node');
+      case 'restart-db-node': {
+        // Checked here as well as when the restart runs, so the caller gets the error, not only the event log.
+        const node = this.requireNode(command.node, 'node');
+        if (node.handle && node.handle.thread !== 'down') {
+          throw new RangeError(`node: database node ${command.node} is running; only a node that is down can be restarted`);
+        }
         this.enqueue(() => this.restartNode(command.node));
         return;
+      }
       case 'cut-replication':
       case 'restore-replication':
         return this.setLink(this.requireReplica(command.node), { cut: command.type === 'cut-replication' });
