@@ -19,8 +19,16 @@ function layoutRun(dataRoot: string, layout: Layout, kind: 'read' | 'write'): Pr
     dbScenario({
       duration: '1500ms',
       load: { model: 'open', rateRps: 200, arrival: 'constant', clients: 50, mix },
-      // Reads go to the primary only when no replica is up, so the read runs have none.
-      database: { layout, seedUsers: 100, vcpus: 1, replicas: kind === 'write' ? 1 : 0 },
+      // Reads go to the primary only when no replica is up, so the read runs have none. Synchronous
+      // replication with a long ack timeout puts every acknowledged write on the replica too,
+      // however slowly the host runs the threads.
+      database: {
+        layout,
+        seedUsers: 100,
+        vcpus: 1,
+        replicas: kind === 'write' ? 1 : 0,
+        replication: { mode: 'synchronous', ackTimeout: '5s' },
+      },
     }),
   );
 }
@@ -101,6 +109,7 @@ describe('data layouts on the same load', () => {
     const run = writeRuns.get(layout)!;
     expect(run.acknowledged.length).toBeGreaterThan(200);
     expect(run.report.summary.errorsTotal).toBe(0);
+    expect(run.events.filter((event) => event.message.includes('left the synchronous set'))).toEqual([]);
     const acknowledged = new Set(run.acknowledged);
     for (const nodeId of [1, 2]) {
       const stored = writeIdsInFile(run.nodeFiles.get(nodeId)!);

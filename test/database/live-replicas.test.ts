@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import type { DatabaseNodeSnapshot } from '../../main/engine/api/protocol.ts';
+import type { Run } from '../../main/engine/run.ts';
 import { dbScenario, makeDataRoot, missingFromFile, removeFolder, runScenario, sleep, type FinishedRun } from './run-helper.ts';
 
 let dataRoot: string;
@@ -25,27 +26,43 @@ function nodeTicks(run: FinishedRun, nodeId: number): Array<{ tMs: number; tickM
   });
 }
 
+/** Waits until the file of node `nodeId` has the primary's last log position, read twice 100 ms apart. */
+async function waitForCatchUp(run: Run, nodeId: number): Promise<void> {
+  const files = run.database().nodeFiles();
+  let matches = 0;
+  for (let waited = 0; matches < 2; waited += 100) {
+    if (waited > 10_000) throw new Error(`node ${nodeId} did not reach the primary's log position within 10 s`);
+    await sleep(100);
+    matches = lastLsnInFile(files.get(nodeId)!) === lastLsnInFile(files.get(1)!) ? matches + 1 : 0;
+  }
+}
+
 test('set-replicas adds and removes replicas live', async () => {
   let readersAfterAdd: number[] = [];
   let readersAfterRemove: number[] = [];
+  // The steps wait for each other rather than for a timeline, because adding a replica (a snapshot
+  // and a new thread) takes seconds on a busy host; the run is stopped once they are done.
   const run = await runScenario(
     dataRoot,
     dbScenario({
-      duration: '3s',
+      duration: '60s',
       load: { model: 'open', rateRps: 300, arrival: 'constant', clients: 50, mix: { html: 0, apiRead: 0.5, apiWrite: 0.5, static: 0 } },
       database: { replicas: 1, seedUsers: 100 },
-      // Writes stop 700 ms before the end, so every replica can apply the whole log before the run stops.
-      timeline: [{ at: '2300ms', command: { type: 'set-load', rateRps: 0 } }],
     }),
     async (engine, live) => {
       await sleep(600);
       await engine.command({ type: 'set-replicas', count: 3 });
       await live.database().settled();
       readersAfterAdd = [...live.database().route().readNodeIds];
-      await sleep(700);
+      await sleep(600);
       await engine.command({ type: 'set-replicas', count: 2 });
       await live.database().settled();
       readersAfterRemove = [...live.database().route().readNodeIds];
+      await sleep(600);
+      // With no more writes, the replica can apply the whole log before the run stops.
+      await engine.command({ type: 'set-load', rateRps: 0 });
+      await waitForCatchUp(live, 3);
+      await engine.stop();
     },
   );
 
@@ -54,8 +71,8 @@ test('set-replicas adds and removes replicas live', async () => {
   expect(readersAfterAdd).toEqual([2, 3, 4]);
 
   // Node 3 started from a snapshot: it applied from the log only the entries committed after the
-  // snapshot, so its final position less what it applied is the snapshot's position, about 600 ms
-  // of writes (90 at 150 writes/s).
+  // snapshot, so its final position less what it applied is the snapshot's position, at least
+  // 600 ms of writes (90 at 150 writes/s).
   const added = nodeTicks(run, 3);
   expect(added.length).toBeGreaterThan(0);
   const applied = added.reduce((sum, { node, tickMs }) => sum + (node.appliedPerSec * tickMs) / 1000, 0);
@@ -80,7 +97,7 @@ test('set-replicas adds and removes replicas live', async () => {
   expect(nodeTicks(run, 4).every(({ tMs }) => tMs <= removedAtMs + 250)).toBe(true);
   // The remaining replicas take the reads after the removal.
   const readsAfterRemoval = run.ticks
-    .filter((tick) => tick.tMs > removedAtMs + 250 && tick.offeredRps > 0)
+    .filter((tick) => tick.tMs > removedAtMs)
     .flatMap((tick) => tick.database.nodes)
     .filter((node) => node.id === 2 || node.id === 3)
     .reduce((sum, node) => sum + node.readsPerSec, 0);
