@@ -41,7 +41,7 @@ test('set-replicas adds and removes replicas live', async () => {
   let readersAfterAdd: number[] = [];
   let readersAfterRemove: number[] = [];
   // The steps wait for each other rather than for a timeline, because adding a replica (a snapshot
-  // and a new thread) takes seconds on a busy host; the run is stopped once they are done.
+  // and a new thread) can take seconds on a busy host. The run stops once the steps are done.
   const run = await runScenario(
     dataRoot,
     dbScenario({
