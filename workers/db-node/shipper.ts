@@ -71,7 +71,7 @@ export class Shipper {
   private readonly passTimer: NodeJS.Timeout;
   private semiSyncFallenBack = false;
   /**
-   * After a semi-synchronous fallback, the primary's position at the fallback: the first replica
+   * The primary's log position when semi-synchronous replication last fell back. The first replica
    * to acknowledge it brings semi-synchronous replication back. Under steady writes a replica
    * behind a link delay is never fully caught up, so "caught up" cannot be the rule.
    */
