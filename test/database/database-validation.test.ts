@@ -12,7 +12,7 @@ afterEach(() => removeFolder(dataRoot));
 
 const MODES = 'expected one of asynchronous, semi-synchronous, synchronous';
 
-/** The accepted range of a duration as the error messages write it. */
+/** Formats the accepted range of a duration as the error messages write it. */
 function durationRange(minMs: number, maxMs: number): string {
   return `${formatDurationMs(minMs)} to ${formatDurationMs(maxMs)}`;
 }
