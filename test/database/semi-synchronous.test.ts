@@ -11,9 +11,11 @@ afterEach(() => removeFolder(dataRoot));
 const FALLBACK = /^Semi-synchronous replication fell back to asynchronous: no replica acknowledged log position \d+ within (\d+) ms$/;
 const RESUMED = /^Semi-synchronous replication resumed: replica 2 acknowledged log position (\d+) \(the primary was at (\d+) when it fell back\)$/;
 
-function eventAt(run: FinishedRun, pattern: RegExp | string): RunEvent {
-  const event = run.events.find((candidate) => (typeof pattern === 'string' ? candidate.message === pattern : pattern.test(candidate.message)));
-  expect(event, `no event matches ${String(pattern)}`).toBeDefined();
+/** Returns the first event after `afterMs` whose message is `pattern` or matches it. */
+function eventAt(run: FinishedRun, pattern: RegExp | string, afterMs = -1): RunEvent {
+  const matches = (message: string) => (typeof pattern === 'string' ? message === pattern : pattern.test(message));
+  const event = run.events.find((candidate) => candidate.tMs > afterMs && matches(candidate.message));
+  expect(event, `no event after ${afterMs} ms matches ${String(pattern)}`).toBeDefined();
   return event!;
 }
 
@@ -33,32 +35,35 @@ describe('semi-synchronous replication', () => {
         load: { model: 'open', rateRps: 100, arrival: 'constant', clients: 50, mix: { html: 0, apiRead: 0, apiWrite: 1, static: 0 } },
         database: { replicas: 1, seedUsers: 100, replication: { mode: 'semi-synchronous', delay: '50ms', ackTimeout: '300ms' } },
         timeline: [
-          { at: '500ms', command: { type: 'cut-replication', node: 2 } },
-          { at: '1300ms', command: { type: 'restore-replication', node: 2 } },
-          { at: '2200ms', command: { type: 'crash-primary' } },
+          { at: '400ms', command: { type: 'cut-replication', node: 2 } },
+          { at: '1400ms', command: { type: 'restore-replication', node: 2 } },
+          { at: '2300ms', command: { type: 'crash-primary' } },
         ],
       }),
     );
 
+    // A host busy with other tests can delay an acknowledgement past the timeout before the cut
+    // too, so the checks start from the cut.
     const cut = eventAt(run, 'Replication link to replica 2 cut');
-    const fallback = eventAt(run, FALLBACK);
+    const fallback = eventAt(run, FALLBACK, cut.tMs);
     const restored = eventAt(run, 'Replication link to replica 2 restored');
-    const resumed = eventAt(run, RESUMED);
+    const resumed = eventAt(run, RESUMED, restored.tMs - 1);
     const crashed = eventAt(run, 'Primary (node 1) crashed');
     expect(fallback.message.match(FALLBACK)![1]).toBe('300');
     expect(fallback.nodeId).toBe(1);
-    // The fallback comes one ack timeout after the cut, give or take scheduling.
-    expect(fallback.tMs).toBeGreaterThanOrEqual(cut.tMs + 250);
+    // The first write the replica never acknowledged may have been committed shortly before the
+    // cut, so the fallback comes up to one ack timeout after the cut.
     expect(fallback.tMs).toBeLessThan(restored.tMs);
-    expect(resumed.tMs).toBeGreaterThanOrEqual(restored.tMs);
     expect(resumed.tMs).toBeLessThan(crashed.tMs);
-    expect(run.events.filter((event) => FALLBACK.test(event.message) && event.tMs < crashed.tMs)).toHaveLength(1);
+    const fallbacksWhileCut = run.events.filter((event) => FALLBACK.test(event.message) && event.tMs > cut.tMs && event.tMs < resumed.tMs);
+    expect(fallbacksWhileCut).toHaveLength(1);
+    expect(run.events.filter((event) => FALLBACK.test(event.message) && event.tMs > resumed.tMs && event.tMs < crashed.tMs)).toEqual([]);
 
     // The tick carries the configured mode; the fallback shows only as the event.
     const beforeCrash = run.ticks.filter((tick) => tick.tMs < crashed.tMs);
     expect(beforeCrash.every((tick) => tick.database.replicationMode === 'semi-synchronous')).toBe(true);
     // Writes went on being acknowledged while the link was cut, after the fallback.
-    expect(acknowledgedAt(run, restored.tMs) - acknowledgedAt(run, fallback.tMs + 250)).toBeGreaterThan(20);
+    expect(acknowledgedAt(run, restored.tMs) - acknowledgedAt(run, fallback.tMs)).toBeGreaterThan(20);
     const cutTicks = beforeCrash.flatMap((tick) => tick.database.nodes).filter((node) => node.id === 2 && node.linkCut);
     expect(cutTicks.length).toBeGreaterThan(1);
 
@@ -76,20 +81,19 @@ describe('semi-synchronous replication', () => {
     const run = await runScenario(
       dataRoot,
       dbScenario({
-        duration: '2500ms',
+        duration: '2700ms',
         load: { model: 'open', rateRps: 100, arrival: 'constant', clients: 50, mix: { html: 0, apiRead: 0, apiWrite: 1, static: 0 } },
         database: { replicas: 1, seedUsers: 100, replication: { mode: 'semi-synchronous', ackTimeout: '200ms' } },
         timeline: [
           { at: '500ms', command: { type: 'set-replication-delay', delay: '500ms', node: 2 } },
-          { at: '1300ms', command: { type: 'set-replication-delay', delay: '0ms', node: 2 } },
+          { at: '1500ms', command: { type: 'set-replication-delay', delay: '0ms', node: 2 } },
         ],
       }),
     );
 
     const delayed = eventAt(run, 'Replication delay set to 500 ms for replica 2');
-    const fallback = eventAt(run, FALLBACK);
+    const fallback = eventAt(run, FALLBACK, delayed.tMs);
     const undelayed = eventAt(run, 'Replication delay set to 0 ms for replica 2');
-    expect(fallback.tMs).toBeGreaterThan(delayed.tMs);
     expect(fallback.tMs).toBeLessThan(undelayed.tMs);
     // While the delay lasts the replica may reach the fallback position, bring semi-synchronous
     // replication back and miss the ack timeout again. Once the backlog in transit (500 ms) has
@@ -99,7 +103,7 @@ describe('semi-synchronous replication', () => {
     expect(modeEvents.at(-1)!.tMs).toBeGreaterThan(undelayed.tMs);
     expect(modeEvents.filter((event) => FALLBACK.test(event.message) && event.tMs > undelayed.tMs + 800)).toEqual([]);
 
-    expect(acknowledgedAt(run, undelayed.tMs) - acknowledgedAt(run, fallback.tMs + 250)).toBeGreaterThan(20);
+    expect(acknowledgedAt(run, undelayed.tMs) - acknowledgedAt(run, fallback.tMs)).toBeGreaterThan(20);
     expect(run.ticks.every((tick) => tick.database.replicationMode === 'semi-synchronous')).toBe(true);
     const delayTicks = run.ticks.flatMap((tick) => tick.database.nodes).filter((node) => node.id === 2 && node.delayMs === 500);
     expect(delayTicks.length).toBeGreaterThan(1);
