@@ -41,7 +41,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('-o, --out <file>', 'report file (default: reports/<scenario-name>-<timestamp>.json in the current folder)')
     .option('-f, --force', 'replace the --out file if it exists')
     .option('-q, --quiet', 'print no progress and no table, only the report path')
-    .option('-d, --duration <duration>', 'run length with a unit, such as 30s or 500ms (500ms to 24h); replaces the scenario\'s duration', durationFlag)
+    .option('-d, --duration <duration>', 'run length with a unit, such as 30s or 500ms (500ms to 24h); replaces the scenario\'s duration and leaves out timeline commands after it', durationFlag)
     .option('-r, --rate <requestsPerSecond>', `offered load in requests per second (${LIMITS.rateRps.min} to ${LIMITS.rateRps.max})`, rateFlag)
     .option('-s, --servers <count>', `servers at the start (${LIMITS.servers.min} to ${LIMITS.servers.max})`, serversFlag)
     .option('--vcpus <count>', `vCPUs per server (${LIMITS.vcpus.min} to ${LIMITS.vcpus.max}; at most ${LIMITS.realVcpus.max} in the real CPU model)`, vcpusFlag)

@@ -119,7 +119,7 @@ export function formatRow(row: TableRow): string {
     formatCount(row.offeredRps),
     formatCount(row.okRps),
     formatCount(row.errorRps),
-    formatCount(row.inFlight),
+    Math.round(row.inFlight).toLocaleString('en-US'),
     formatMs(row.p50Ms),
     formatMs(row.p95Ms),
     formatMs(row.p99Ms),

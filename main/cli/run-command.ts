@@ -49,9 +49,13 @@ export async function runCommand(file: string, flags: RunFlags, cwd = process.cw
   const target = reportTarget({ out: flags.out, force: flags.force === true, scenarioName: scenario.name, cwd });
 
   const progress = createProgress(scenario.duration, { quiet: flags.quiet === true });
+  const load =
+    scenario.load.model === 'closed'
+      ? `closed model (hides stalls): ${scenario.load.users} users, ${scenario.load.thinkTime} ms think time`
+      : `open model: ${scenario.load.rateRps} requests/s`;
   progress.note(
     `Starting "${scenario.name}": ${scenario.servers.count} server(s) x ${scenario.servers.vcpus} vCPUs, ` +
-      `${scenario.load.rateRps} requests/s, ${(scenario.duration / 1000).toFixed(1)} s, ${scenario.cpuModel} CPU model`,
+      `${load}, ${(scenario.duration / 1000).toFixed(1)} s, ${scenario.cpuModel} CPU model`,
   );
 
   const engine = await startEngine();

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Scenario, ScenarioInput } from '../engine/api/scenario.ts';
 import { parseScenario } from '../engine/api/scenario.ts';
-import { ValidationError } from '../engine/api/units.ts';
+import { parseDurationMs, ValidationError } from '../engine/api/units.ts';
 import type { CpuModel } from './options.ts';
 
 /** Exit status of invalid input: a bad flag, a missing or invalid scenario file, an existing --out file. */
@@ -79,13 +79,30 @@ async function readScenarioJson(file: string): Promise<unknown> {
 function applyOverrides(raw: unknown, overrides: ScenarioOverrides): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
   const input = structuredClone(raw) as Record<string, unknown>;
-  if (overrides.duration !== undefined) input.duration = overrides.duration;
+  if (overrides.duration !== undefined) {
+    input.duration = overrides.duration;
+    dropTimelineAfter(input, overrides.duration);
+  }
   if (overrides.cpuModel !== undefined) input.cpuModel = overrides.cpuModel;
   if (overrides.seed !== undefined) input.seed = overrides.seed;
   if (overrides.rateRps !== undefined) subObject(input, 'load').rateRps = overrides.rateRps;
   if (overrides.servers !== undefined) subObject(input, 'servers').count = overrides.servers;
   if (overrides.vcpus !== undefined) subObject(input, 'servers').vcpus = overrides.vcpus;
   return input;
+}
+
+/**
+ * Leaves out the timeline commands that a shorter --duration cuts off, since a run cannot carry
+ * them out; entries the schema would reject anyway are kept for it to report.
+ */
+function dropTimelineAfter(input: Record<string, unknown>, duration: string): void {
+  const endMs = parseDurationMs(duration);
+  if (endMs === undefined || !Array.isArray(input.timeline)) return;
+  input.timeline = input.timeline.filter((entry: unknown) => {
+    const at = (entry as { at?: unknown } | null)?.at;
+    const atMs = typeof at === 'string' ? parseDurationMs(at) : undefined;
+    return atMs === undefined || atMs <= endMs;
+  });
 }
 
 /** Returns input[key] as an object to write into, creating it when absent; a non-object is left for the schema to reject. */

@@ -11,7 +11,7 @@ export function summaryLines(report: RunReport, reportFile: string): string[] {
     .join(', ');
   return [
     '',
-    `Run "${report.scenario.name}" (${report.cpuModel} CPU model): ${seconds.toFixed(1)} s`,
+    `Run "${report.scenario.name}" (${report.cpuModel} CPU model, ${report.loadModel === 'closed' ? 'closed load model: latency hides stalls' : 'open load model'}): ${seconds.toFixed(1)} s`,
     `  requests   sent ${count(summary.sent)}, ok ${count(summary.ok)}, errors ${count(summary.errorsTotal)}${errorKinds ? ` (${errorKinds})` : ''}, in flight at end ${count(summary.inFlightAtEnd)}`,
     `  throughput ${count(summary.okRps)} ok/s over the run, peak tick ${count(summary.peakOkRps)} ok/s`,
     `  latency    p50 ${ms(latency.p50Ms)}, p95 ${ms(latency.p95Ms)}, p99 ${ms(latency.p99Ms)}, p99.9 ${ms(latency.p999Ms)}, max ${ms(latency.maxMs)}`,

@@ -347,7 +347,7 @@ export class Run {
     // One step generates at most MAX_STEP_SPAN_MS of arrivals, so an offered load beyond what the
     // host can generate makes the generator fall behind (the tick reports the lag) instead of blocking
     // ticks, timeouts and health checks behind one endless step.
-    const pullUntil = Math.min(now, this.pulledUntilMs + MAX_STEP_SPAN_MS);
+    const pullUntil = this.generating ? Math.min(now, this.pulledUntilMs + MAX_STEP_SPAN_MS) : now;
     const lag = Math.max(now - this.scheduledStepMs, now - pullUntil);
     if (lag > this.maxLagMs) this.maxLagMs = lag;
     if (this.generating) this.load.pull(pullUntil, (dueMs, clientId) => this.arrive(dueMs, clientId, now));

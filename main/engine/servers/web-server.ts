@@ -290,7 +290,7 @@ export class WebServer {
    */
   async drain(timeoutMs: number): Promise<void> {
     this.inRotation = false;
-    if (this.state === 'up') this.setState('draining', 'draining');
+    if (this.state === 'up') this.setState('draining', 'taken out of rotation');
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
