@@ -8,7 +8,9 @@ import {
   PointElement,
   Tooltip,
   type ChartDataset,
+  type Plugin,
   type ScaleOptionsByType,
+  type TooltipItem,
 } from 'chart.js';
 import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotation';
 import type { RunEvent, RunEventKind, ServerState, TickSnapshot } from '../../../main/engine/api/protocol.ts';
@@ -49,6 +51,27 @@ export interface ChartSeries {
   eventLabels: string[];
 }
 
+/** A rectangle in CSS pixels of its chart's canvas. */
+export interface PixelBox {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** A label drawn in the band above the throughput chart's plot area. */
+export interface PlacedLabel extends PixelBox {
+  text: string;
+  /** X coordinate of its marker, in CSS pixels from the canvas's left edge. */
+  markerX: number;
+}
+
+/** Positions of the charts' plot areas and labels as last drawn; used by end-to-end tests to check the layout. */
+export interface ChartLayout {
+  plots: Record<keyof ChartCanvases, PixelBox & { yTickCount: number }>;
+  labels: PlacedLabel[];
+}
+
 export interface ChartCanvases {
   throughput: HTMLCanvasElement;
   latency: HTMLCanvasElement;
@@ -70,16 +93,27 @@ const EVENT_COLORS: Record<RunEventKind, string> = {
 /** The engine's server state events: "Server 2 down (crashed by fault injection)". */
 const SERVER_STATE_EVENT = /^Server (\d+) (up|down|starting|draining)\b/;
 
-/** Rows of event labels above one another; a label that fits in no row is left out and its line stays. */
+/**
+ * Rows of labels in the band reserved above the throughput chart's plot area, so labels never
+ * cover a series. A label that fits in no row is left out: its line stays, and hovering the chart
+ * near its time lists it in the tooltip.
+ */
 const LABEL_ROWS = 3;
 const LABEL_ROW_HEIGHT_PX = 15;
-/** Estimated width of one character of the 10 px label font, for placing labels. */
-const LABEL_CHAR_WIDTH_PX = 5.6;
+const LABEL_FONT = '10px system-ui, sans-serif';
+const LABEL_PADDING_PX = 3;
+/** Minimum horizontal space between two labels in one row. */
+const LABEL_GAP_PX = 4;
 const LABEL_MAX_CHARS = 30;
+/** Event kinds by how much their labels matter, first placed first; the rest keep their lines. */
+const LABEL_PRIORITY: readonly RunEventKind[] = ['fault', 'failover', 'database', 'scaling', 'load', 'balancer', 'server', 'run'];
+/** Events this close to the hovered time are listed in the tooltip. */
+const TOOLTIP_EVENT_RANGE_SEC = 1;
 
 /**
  * Four line charts (throughput, latency, per-server utilization, database) on one time axis in
- * seconds, with run events drawn as vertical markers and failovers as shaded spans on each. Updates are batched to one redraw per animation
+ * seconds, with run events drawn as vertical markers and failovers as shaded spans on each, and their
+ * labels in a band above the throughput chart. Updates are batched to one redraw per animation
  * frame, without animation, and with pre-parsed {x, y} points, following chart.js's advice for
  * live data.
  */
@@ -97,19 +131,32 @@ export class LiveCharts {
   /** Each server's last known state, from ticks and from the events between them. */
   private readonly serverStates = new Map<number, ServerState>();
   private eventLabels: string[] = [];
+  private placedLabels: PlacedLabel[] = [];
   private latestSec = 0;
   private lastTick = -1;
   private redrawRequested = false;
 
   constructor(canvases: ChartCanvases) {
-    this.throughput = createChart(canvases.throughput, 'requests per second', [
-      lineDataset('ok', '#16a34a'),
-      lineDataset('errors', '#dc2626'),
-      { ...lineDataset('offered', '#9ca3af'), borderDash: [4, 4] },
-    ]);
-
-    // Headroom above the data for the rows of event labels drawn at the top of the chart.
-    (this.throughput.options.scales!.y as ScaleOptionsByType<'linear'>).grace = '45%';
+    this.throughput = createChart(
+      canvases.throughput,
+      'requests per second',
+      [lineDataset('ok', '#16a34a'), lineDataset('errors', '#dc2626'), { ...lineDataset('offered', '#9ca3af'), borderDash: [4, 4] }],
+      [this.labelBandPlugin()],
+    );
+    // An empty axis above the plot area reserves the band in which the label plugin draws.
+    this.throughput.options.scales!.labelBand = {
+      type: 'linear',
+      axis: 'x',
+      position: 'top',
+      display: true,
+      ticks: { display: false },
+      grid: { display: false, drawTicks: false },
+      border: { display: false },
+      afterFit: (scale) => {
+        scale.height = LABEL_ROWS * LABEL_ROW_HEIGHT_PX;
+      },
+    };
+    (this.throughput.options.scales!.y as ScaleOptionsByType<'linear'>).grace = '5%';
     this.latency = createChart(canvases.latency, 'latency (ms)', [
       lineDataset('p50', '#0ea5e9'),
       lineDataset('p95', '#f59e0b'),
@@ -149,6 +196,10 @@ export class LiveCharts {
           scale.width = Y_AXIS_WIDTH_PX;
         },
       };
+    }
+
+    for (const chart of this.charts()) {
+      chart.options.plugins!.tooltip!.callbacks = { footer: (items) => this.eventsNear(items) };
     }
   }
 
@@ -223,6 +274,7 @@ export class LiveCharts {
     this.openNoServerUp = null;
     this.serverStates.clear();
     this.eventLabels = [];
+    this.placedLabels = [];
     this.latestSec = 0;
     this.lastTick = -1;
     this.requestRedraw();
@@ -255,8 +307,87 @@ export class LiveCharts {
     };
   }
 
+  layout(): ChartLayout {
+    const plot = (chart: LineChart) => {
+      const area = chart.chartArea;
+      return { left: area.left, top: area.top, width: area.width, height: area.height, yTickCount: chart.scales.y.ticks.length };
+    };
+    return {
+      plots: {
+        throughput: plot(this.throughput),
+        latency: plot(this.latency),
+        utilization: plot(this.utilization),
+        database: plot(this.database),
+      },
+      labels: this.placedLabels.map((label) => ({ ...label })),
+    };
+  }
+
   destroy(): void {
     for (const chart of this.charts()) chart.destroy();
+  }
+
+  /**
+   * Returns the labels the band above the throughput chart shows, most important first: failovers,
+   * spans with no server up, then events by kind and, within a kind, newest first.
+   */
+  private bandLabels(): BandLabel[] {
+    const labels: BandLabel[] = [];
+    for (const failover of this.failovers) {
+      labels.push({ atSec: failover.lostAtMs / 1000, text: failoverLabel(failover), color: EVENT_COLORS.failover, isEvent: false });
+    }
+    for (const span of this.noServerUp) labels.push({ atSec: span.fromSec, text: 'no server up', color: '#b91c1c', isEvent: false });
+    const events = [...this.events].sort(
+      (a, b) => LABEL_PRIORITY.indexOf(a.kind) - LABEL_PRIORITY.indexOf(b.kind) || b.tMs - a.tMs,
+    );
+    for (const event of events) {
+      labels.push({ atSec: event.tMs / 1000, text: shorten(event.message, LABEL_MAX_CHARS), color: EVENT_COLORS[event.kind], isEvent: true });
+    }
+    return labels;
+  }
+
+  /** Builds the plugin that draws the labels in the band above the plot area, each joined to its marker. */
+  private labelBandPlugin(): Plugin<'line'> {
+    return {
+      id: 'scalelabLabelBand',
+      afterDraw: (chart) => {
+        const ctx = chart.ctx;
+        ctx.save();
+        ctx.font = LABEL_FONT;
+        const placed = placeLabels(this.bandLabels(), chart, (text) => ctx.measureText(text).width + 2 * LABEL_PADDING_PX);
+        const area = chart.chartArea;
+
+        // Connectors first, so a label drawn later covers a connector that crosses its row.
+        ctx.lineWidth = 1;
+        for (const { label, box } of placed) {
+          ctx.strokeStyle = label.color;
+          ctx.beginPath();
+          ctx.moveTo(box.markerX, box.top + box.height);
+          ctx.lineTo(box.markerX, area.top);
+          ctx.stroke();
+        }
+        ctx.textBaseline = 'middle';
+        for (const { label, box } of placed) {
+          ctx.fillStyle = label.color;
+          ctx.fillRect(box.left, box.top, box.width, box.height);
+          ctx.fillStyle = '#ffffff';
+          ctx.fillText(label.text, box.left + LABEL_PADDING_PX, box.top + box.height / 2);
+        }
+        ctx.restore();
+
+        this.placedLabels = placed.map(({ box }) => box);
+        this.eventLabels = placed.filter(({ label }) => label.isEvent).map(({ label }) => label.text);
+      },
+    };
+  }
+
+  /** Lists the events near the hovered time under the tooltip, so a label left out of the band can still be read. */
+  private eventsNear(items: TooltipItem<'line'>[]): string[] {
+    const atSec = items[0]?.parsed.x;
+    if (atSec === undefined || atSec === null) return [];
+    return this.events
+      .filter((event) => Math.abs(event.tMs / 1000 - atSec) <= TOOLTIP_EVENT_RANGE_SEC)
+      .map((event) => `${(event.tMs / 1000).toFixed(1)} s: ${event.message}`);
   }
 
   private charts(): LineChart[] {
@@ -300,11 +431,6 @@ export class LiveCharts {
     this.events = this.events.filter((event) => event.tMs / 1000 >= minSec);
     this.noServerUp = this.noServerUp.filter((span) => span.toSec >= minSec);
 
-    const plotWidthPx = this.throughput.chartArea?.width ?? 600;
-    const pxPerSec = plotWidthPx / Math.max(1, maxSec - minSec);
-    const labelled = placeLabels(this.events, pxPerSec);
-    this.eventLabels = this.events.filter((_, index) => labelled[index] !== null).map((event) => shorten(event.message, LABEL_MAX_CHARS));
-
     for (const chart of this.charts()) {
       for (const dataset of chart.data.datasets) trimBefore(dataset.data, minSec);
       const x = chart.options.scales!.x as ScaleOptionsByType<'linear'>;
@@ -313,17 +439,18 @@ export class LiveCharts {
       chart.options.plugins!.annotation!.annotations = {
         ...failoverSpans(this.failovers, this.latestSec),
         ...(chart === this.throughput ? noServerUpSpans(this.noServerUp) : {}),
-        ...eventMarkers(this.events, chart === this.throughput ? labelled : null),
+        ...eventMarkers(this.events),
       };
       chart.update('none');
     }
   }
 }
 
-function createChart(canvas: HTMLCanvasElement, yTitle: string, datasets: ChartDataset<'line', Point[]>[]): LineChart {
+function createChart(canvas: HTMLCanvasElement, yTitle: string, datasets: ChartDataset<'line', Point[]>[], plugins: Plugin<'line'>[] = []): LineChart {
   return new Chart<'line', Point[]>(canvas, {
     type: 'line',
     data: { datasets },
+    plugins,
     options: {
       animation: false,
       parsing: false,
@@ -355,15 +482,11 @@ function lineDataset(label: string, color: string): ChartDataset<'line', Point[]
   return { label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0 };
 }
 
-/**
- * Vertical lines for events. `rows` gives each event's label row on this chart, or null for a
- * line without a label; a chart given no rows draws lines only.
- */
-function eventMarkers(events: RunEvent[], rows: Array<number | null> | null): Record<string, AnnotationOptions> {
+/** Builds a vertical line per event; the labels go in the band above the throughput chart. */
+function eventMarkers(events: RunEvent[]): Record<string, AnnotationOptions> {
   const markers: Record<string, AnnotationOptions> = {};
   events.forEach((event, index) => {
     const x = event.tMs / 1000;
-    const row = rows ? rows[index] : null;
     markers[`event-${index}`] = {
       type: 'line',
       xMin: x,
@@ -371,42 +494,60 @@ function eventMarkers(events: RunEvent[], rows: Array<number | null> | null): Re
       borderColor: EVENT_COLORS[event.kind],
       borderWidth: event.kind === 'failover' ? 1.5 : 1,
       borderDash: event.kind === 'failover' ? [] : [3, 3],
-      label: {
-        display: row !== null,
-        content: shorten(event.message, LABEL_MAX_CHARS),
-        // "end" is the top of a vertical line; each further row sits one row lower.
-        position: 'end',
-        yAdjust: (row ?? 0) * LABEL_ROW_HEIGHT_PX,
-        rotation: 0,
-        font: { size: 10 },
-        color: '#ffffff',
-        backgroundColor: EVENT_COLORS[event.kind],
-        padding: 2,
-      },
     };
   });
   return markers;
 }
 
-/**
- * Gives each event a label row, first fit: a label goes into the first row whose previous label
- * ends left of it. Returns null for an event whose label fits no row.
- */
-function placeLabels(events: RunEvent[], pxPerSec: number): Array<number | null> {
-  const rowEndsPx = new Array<number>(LABEL_ROWS).fill(Number.NEGATIVE_INFINITY);
-  return events.map((event) => {
-    const text = shorten(event.message, LABEL_MAX_CHARS);
-    const widthPx = text.length * LABEL_CHAR_WIDTH_PX + 8;
-    // Labels are centred on their line.
-    const leftPx = (event.tMs / 1000) * pxPerSec - widthPx / 2;
-    const row = rowEndsPx.findIndex((endPx) => endPx + 4 <= leftPx);
-    if (row === -1) return null;
-    rowEndsPx[row] = leftPx + widthPx;
-    return row;
-  });
+/** A text for the label band, pointing at a time on the x axis. */
+interface BandLabel {
+  atSec: number;
+  text: string;
+  color: string;
+  /** True for a run event, false for a failover or a span with no server up. */
+  isEvent: boolean;
 }
 
-/** Builds a shaded span per failover, from the primary's loss to the first write on the new primary, labelled with RTO and RPO. */
+/**
+ * Places labels in the band's rows, first fit in the given order. Each label goes into the lowest
+ * row where it overlaps no placed label, starting at its marker, else centred on it, else ending
+ * at it, and always inside the plot area's width. A label that fits nowhere, or whose time is off
+ * the axis, is left out.
+ */
+function placeLabels(labels: BandLabel[], chart: Chart<'line'>, widthOf: (text: string) => number): Array<{ label: BandLabel; box: PlacedLabel }> {
+  const area = chart.chartArea;
+  const x = chart.scales.x;
+  const rows: Array<Array<[number, number]>> = Array.from({ length: LABEL_ROWS }, () => []);
+  const placed: Array<{ label: BandLabel; box: PlacedLabel }> = [];
+  for (const label of labels) {
+    const markerX = x.getPixelForValue(label.atSec);
+    if (markerX < area.left - 1 || markerX > area.right + 1) continue;
+    const width = Math.min(widthOf(label.text), area.width);
+    const candidates = [markerX - 1, markerX - width / 2, markerX - width + 1].map((left) => Math.min(Math.max(left, area.left), area.right - width));
+    const fits = (spans: Array<[number, number]>, left: number) =>
+      spans.every(([from, to]) => left + width + LABEL_GAP_PX <= from || left >= to + LABEL_GAP_PX);
+    let row = -1;
+    let left = 0;
+    for (let index = 0; index < rows.length && row === -1; index += 1) {
+      const found = candidates.find((candidate) => fits(rows[index], candidate));
+      if (found !== undefined) {
+        row = index;
+        left = found;
+      }
+    }
+    if (row === -1) continue;
+    rows[row].push([left, left + width]);
+    // Row 0 sits just above the plot area; each further row one row higher.
+    const top = area.top - (row + 1) * LABEL_ROW_HEIGHT_PX + 1;
+    placed.push({ label, box: { text: label.text, left, top, width, height: LABEL_ROW_HEIGHT_PX - 2, markerX } });
+  }
+  return placed;
+}
+
+/**
+ * Builds a shaded span per failover, from the primary's loss to the first write on the new primary.
+ * Its RTO and RPO label goes in the band.
+ */
 function failoverSpans(failovers: FailoverView[], latestSec: number): Record<string, AnnotationOptions> {
   const spans: Record<string, AnnotationOptions> = {};
   failovers.forEach((failover, index) => {
@@ -419,15 +560,6 @@ function failoverSpans(failovers: FailoverView[], latestSec: number): Record<str
       backgroundColor: 'rgba(190, 18, 60, 0.12)',
       borderColor: 'rgba(190, 18, 60, 0.6)',
       borderWidth: 1,
-      label: {
-        display: true,
-        content: failoverLabel(failover),
-        position: { x: 'start', y: 'end' },
-        textAlign: 'left',
-        font: { size: 10, weight: 'bold' },
-        color: '#9f1239',
-        padding: 3,
-      },
     };
   });
   return spans;
@@ -437,7 +569,7 @@ function failoverLabel(failover: FailoverView): string {
   return `${failover.kind}: ${describeRtoRpo(failover)}`;
 }
 
-/** Builds a shaded span where no server was up, so a lone server's downtime shows at a glance. */
+/** Builds a shaded span where no server was up, so a lone server's downtime shows at a glance; its label goes in the band. */
 function noServerUpSpans(spans: Array<{ fromSec: number; toSec: number }>): Record<string, AnnotationOptions> {
   const boxes: Record<string, AnnotationOptions> = {};
   spans.forEach((span, index) => {
@@ -447,13 +579,6 @@ function noServerUpSpans(spans: Array<{ fromSec: number; toSec: number }>): Reco
       xMax: span.toSec,
       backgroundColor: 'rgba(220, 38, 38, 0.10)',
       borderWidth: 0,
-      label: {
-        display: true,
-        content: 'no server up',
-        position: { x: 'center', y: 'center' },
-        font: { size: 10 },
-        color: '#b91c1c',
-      },
     };
   });
   return boxes;
