@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { commandSchema } from '../../../main/engine/api/commands.ts';
 import type { ScaleLabApi } from '../../../main/ipc/api.ts';
-import type { Draft, FieldPath, FieldValue } from './draft.svelte.ts';
+import { tickValue, type Draft, type FieldPath, type FieldValue } from './draft.svelte.ts';
 import type { RunModel } from './run-model.svelte.ts';
 
 import type { CommandInput } from '../../../main/engine/api/commands.ts';
@@ -29,6 +29,12 @@ export class Controls {
 
   value(path: FieldPath): FieldValue | undefined {
     return this.draft.value(path, this.model.tick, this.model.running);
+  }
+
+  /** Returns what the last tick of a finished run reported for a control; undefined during a run and before the first. */
+  lastRunValue(path: FieldPath): FieldValue | undefined {
+    if (this.model.running || !this.model.tick) return undefined;
+    return tickValue(path, this.model.tick);
   }
 
   number(path: FieldPath): number {

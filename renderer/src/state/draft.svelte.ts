@@ -1,6 +1,6 @@
 import type { PresetInfo, ScenarioInput, TickSnapshot } from '../../../main/engine/api/protocol.ts';
 import { REQUEST_KINDS, scenarioSchema, serviceTimesByKind, type RequestKind, type Scenario } from '../../../main/engine/api/scenario.ts';
-import { formatDurationMs } from '../../../main/engine/api/units.ts';
+import { formatDurationMs, parseDurationMs } from '../../../main/engine/api/units.ts';
 import type { StartInput } from '../../../main/ipc/api.ts';
 import type { InvalidPreset } from '../../../main/host/presets.ts';
 
@@ -34,6 +34,8 @@ export class Draft {
   selectedFile = $state<string | null>(null);
   /** Values of the user's edits before a run, by field path. */
   edits = $state<Record<FieldPath, FieldValue>>({});
+  /** The last edit of each duration field that parsed, kept while the field contains an invalid value. */
+  private validDurationEdits = $state<Record<FieldPath, string>>({});
   /** Values sent as commands during the run, by field path, with the time they were sent. */
   private live = $state<Record<FieldPath, { value: FieldValue; sentAtMs: number }>>({});
   /** The scenario the current or last run started with, with defaults applied. */
@@ -48,17 +50,29 @@ export class Draft {
   setPresets(presets: PresetInfo[], invalid: InvalidPreset[]): void {
     this.presets = presets;
     this.invalidPresets = invalid;
-    if (!this.selected && presets.length > 0) this.select(presets[0].file);
+    if (this.selected || presets.length === 0) return;
+    // A new user starts from the simplest concept; the host lists presets from simplest to most advanced.
+    const first = presets.find((preset) => preset.file === DEFAULT_PRESET_FILE) ?? presets[0];
+    this.select(first.file);
   }
 
   select(file: string): void {
     this.selectedFile = file;
     this.edits = {};
+    this.validDurationEdits = {};
   }
 
   /** Records an edit made before a run. */
   change(path: FieldPath, value: FieldValue): void {
     this.edits = { ...this.edits, [path]: value };
+    if (typeof value === 'string' && DURATION_PATHS.includes(path) && parseDurationMs(value) !== undefined) {
+      this.validDurationEdits = { ...this.validDurationEdits, [path]: value };
+    }
+  }
+
+  /** Returns a duration field's value before a run: the last valid edit, else the preset's. */
+  lastValidDuration(path: FieldPath): string {
+    return this.validDurationEdits[path] ?? String(this.presetValues[path] ?? '');
   }
 
   /** Records a value sent to the running engine, so the control shows it until the ticks report it. */
@@ -108,6 +122,9 @@ export class Draft {
     return parsed.success ? parsed.data : null;
   }
 }
+
+/** The preset the picker opens on when the host ships it. */
+const DEFAULT_PRESET_FILE = 'single-server.json';
 
 /** Closed-model settings a preset without them starts from when the user switches the model. */
 const CLOSED_MODEL_DEFAULTS = { users: 50, thinkTime: '1s' } as const;
@@ -244,7 +261,7 @@ function serviceTimeInput(kind: RequestKind, values: Record<FieldPath, FieldValu
 }
 
 /** Returns what a tick reports for a control that commands change during a run, or undefined. */
-function tickValue(path: FieldPath, tick: TickSnapshot): FieldValue | undefined {
+export function tickValue(path: FieldPath, tick: TickSnapshot): FieldValue | undefined {
   switch (path) {
     case 'servers.count':
       return tick.config.servers;
