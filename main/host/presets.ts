@@ -47,7 +47,10 @@ function comparePresetFiles(a: string, b: string): number {
     const index = PRESET_ORDER.indexOf(file);
     return index === -1 ? PRESET_ORDER.length : index;
   };
-  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+  const byRank = rank(a) - rank(b);
+  if (byRank !== 0) return byRank;
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
 
 /**
