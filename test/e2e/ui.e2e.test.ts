@@ -75,6 +75,10 @@ describe('UI in a browser', () => {
     await expect.poll(async () => (await readSeries(page)).eventCount).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('event-log').locator('li.event').count()).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('event-log').textContent()).toContain('Server 2');
+    // The crash outranks the earlier scaling events for a place in the label band above the plot area.
+    await expect.poll(async () => (await readSeries(page)).eventLabels.some((label) => label.startsWith('Server 2 crashed'))).toBe(true);
+    const layout = await page.evaluate(() => window.__scalelabCharts!.layout());
+    for (const label of layout.labels) expect(label.top + label.height, `bottom of label "${label.text}"`).toBeLessThanOrEqual(layout.plots.throughput.top);
 
     await page.getByTestId('latency-scale').selectOption('logarithmic');
     await waitForChartSeconds(page, lastTime(await readSeries(page)) + 1);
