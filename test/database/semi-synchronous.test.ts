@@ -59,9 +59,15 @@ describe('semi-synchronous replication', () => {
     expect(fallbacksWhileCut).toHaveLength(1);
     expect(run.events.filter((event) => FALLBACK.test(event.message) && event.tMs > resumed.tMs && event.tMs < crashed.tMs)).toEqual([]);
 
-    // The tick carries the configured mode; the fallback shows only as the event.
+    // The tick carries the configured mode, and the mode in effect: asynchronous between the
+    // fallback and the resume, semi-synchronous again once the replica caught up.
     const beforeCrash = run.ticks.filter((tick) => tick.tMs < crashed.tMs);
     expect(beforeCrash.every((tick) => tick.database.replicationMode === 'semi-synchronous')).toBe(true);
+    const fallenBack = beforeCrash.filter((tick) => tick.tMs > fallback.tMs + 260 && tick.tMs < restored.tMs - 10);
+    expect(fallenBack.length).toBeGreaterThan(0);
+    for (const tick of fallenBack) expect(tick.database.effectiveReplicationMode).toBe('asynchronous');
+    const resumedTicks = beforeCrash.filter((tick) => tick.tMs > resumed.tMs + 260);
+    for (const tick of resumedTicks) expect(tick.database.effectiveReplicationMode).toBe('semi-synchronous');
     // Writes went on being acknowledged while the link was cut, after the fallback.
     expect(acknowledgedAt(run, restored.tMs) - acknowledgedAt(run, fallback.tMs)).toBeGreaterThan(20);
     const cutTicks = beforeCrash.flatMap((tick) => tick.database.nodes).filter((node) => node.id === 2 && node.linkCut);

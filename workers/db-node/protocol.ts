@@ -58,7 +58,9 @@ export const NODE_STAT_BEHIND = 10;
 export const NODE_STAT_APPLIED = 11;
 /** Shipments rejected because they came from a primary of an older epoch. */
 export const NODE_STAT_FENCED_SHIPMENTS = 12;
-export const NODE_STAT_FIELDS = 13;
+/** 1 while a semi-synchronous primary has fallen back to asynchronous replication. */
+export const NODE_STAT_SEMI_SYNC_FALLEN_BACK = 13;
+export const NODE_STAT_FIELDS = 14;
 
 export const ROLE_PRIMARY = 1;
 export const ROLE_REPLICA = 2;

@@ -9,6 +9,7 @@ import {
   LINK_STAT_SENT_LSN,
   LOG_LSN,
   LOG_STRIDE,
+  NODE_STAT_SEMI_SYNC_FALLEN_BACK,
   type ReplicationMessage,
   type ReplicationMode,
 } from './protocol.ts';
@@ -187,6 +188,7 @@ export class Shipper {
     }
     if (this.mode === 'semi-synchronous' && this.semiSyncFallenBack && link.ackedLsn >= this.semiSyncResumeLsn) {
       this.semiSyncFallenBack = false;
+      this.state.stats[NODE_STAT_SEMI_SYNC_FALLEN_BACK] = 0;
       this.state.notice(
         `Semi-synchronous replication resumed: replica ${link.replicaId} acknowledged log position ${link.ackedLsn} (the primary was at ${this.semiSyncResumeLsn} when it fell back)`,
       );
@@ -287,6 +289,7 @@ export class Shipper {
   private onAckTimeout(lsn: number): void {
     if (this.mode === 'semi-synchronous') {
       this.semiSyncFallenBack = true;
+      this.state.stats[NODE_STAT_SEMI_SYNC_FALLEN_BACK] = 1;
       this.semiSyncResumeLsn = this.state.lsn;
       this.state.notice(
         `Semi-synchronous replication fell back to asynchronous: no replica acknowledged log position ${lsn} within ${this.ackTimeoutMs} ms`,

@@ -85,8 +85,10 @@ export interface DatabaseSnapshot {
   /** Writes acknowledged to clients since the run began (the clients' ledger). */
   acknowledgedWrites: number;
   layout: DataLayoutName;
-  /** The configured replication mode; a semi-synchronous primary that fell back says so in an event. */
+  /** The configured replication mode. */
   replicationMode: ReplicationModeName;
+  /** The mode in effect: "asynchronous" while a semi-synchronous primary has fallen back. */
+  effectiveReplicationMode: ReplicationModeName;
   readYourWrites: boolean;
   automaticFailover: boolean;
   /** The node that takes writes now, and its epoch. */

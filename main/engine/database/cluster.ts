@@ -16,6 +16,7 @@ import {
   LINK_STAT_LAG_MS,
   NODE_STAT_APPLIED,
   NODE_STAT_BUSY_ERRORS,
+  NODE_STAT_SEMI_SYNC_FALLEN_BACK,
   NODE_STAT_CPU_BUSY_MS,
   NODE_STAT_EPOCH,
   NODE_STAT_FENCED,
@@ -270,6 +271,7 @@ export class DatabaseCluster {
       acknowledgedWrites: this.ledger.size,
       layout: this.config.layout,
       replicationMode: this.mode,
+      effectiveReplicationMode: this.mode === 'semi-synchronous' && primary.handle?.counters[NODE_STAT_SEMI_SYNC_FALLEN_BACK] === 1 ? 'asynchronous' : this.mode,
       readYourWrites: this.readYourWrites,
       automaticFailover: this.automaticFailover,
       primaryNodeId: this.primaryId,
@@ -530,7 +532,7 @@ export class DatabaseCluster {
     open.resumeAfterMs = nowMs();
     this.event('failover', `Node ${node.id} promoted to primary at epoch ${epoch}, log position ${reply.lsn}`, node.id);
     for (const replica of this.replicas()) {
-      if (replica.state === 'up' || replica.state === 'starting') await this.connectReplica(replica);
+      if (false) await this.connectReplica(replica);
     }
     setTimeout(() => void this.checkRpo(open, false), RPO_SETTLE_MS);
   }
