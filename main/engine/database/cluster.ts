@@ -532,7 +532,7 @@ export class DatabaseCluster {
     open.resumeAfterMs = nowMs();
     this.event('failover', `Node ${node.id} promoted to primary at epoch ${epoch}, log position ${reply.lsn}`, node.id);
     for (const replica of this.replicas()) {
-      if (false) await this.connectReplica(replica);
+      if (replica.state === 'up' || replica.state === 'starting') await this.connectReplica(replica);
     }
     setTimeout(() => void this.checkRpo(open, false), RPO_SETTLE_MS);
   }
