@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RunEvent, RunReport, ScenarioInput, TickSnapshot } from '../../main/engine/api/protocol.ts';
+import type { DatabaseNodeSnapshot, RunEvent, RunReport, ScenarioInput, TickSnapshot } from '../../main/engine/api/protocol.ts';
 import { Engine } from '../../main/engine/engine.ts';
 import type { Run } from '../../main/engine/run.ts';
 import { sourceWorkerFiles } from '../../main/host/engine-host.ts';
@@ -130,4 +130,43 @@ export function epochsWithTwoWriters(run: FinishedRun): number[] {
   const shared: number[] = [];
   for (const [epoch, nodes] of writersByEpoch(run.nodeFiles.values())) if (nodes.size > 1) shared.push(epoch);
   return shared;
+}
+
+/** Returns the highest log position in a node's file. */
+export function lastLsnInFile(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT MAX(lsn) FROM replication_log').pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Waits until the files of `nodeIds` hold the current primary's last log position, read twice
+ * 100 ms apart. Call it after the load stopped, because the primary keeps moving ahead otherwise.
+ */
+export async function waitForLogMatch(run: Run, nodeIds: number[], timeoutMs = 10_000): Promise<void> {
+  const cluster = run.database();
+  let matches = 0;
+  for (let waited = 0; matches < 2; waited += 100) {
+    if (waited > timeoutMs) throw new Error(`nodes ${nodeIds.join(', ')} did not reach the primary's log position within ${timeoutMs} ms`);
+    await sleep(100);
+    const files = cluster.nodeFiles();
+    const primaryLsn = lastLsnInFile(files.get(cluster.primaryNodeId())!);
+    matches = nodeIds.every((id) => lastLsnInFile(files.get(id)!) === primaryLsn) ? matches + 1 : 0;
+  }
+}
+
+/** Returns the first event after `afterMs` whose message is `pattern` or matches it, or undefined. */
+export function findEvent(run: FinishedRun, pattern: RegExp | string, afterMs = -1): RunEvent | undefined {
+  const matches = (message: string) => (typeof pattern === 'string' ? message === pattern : pattern.test(message));
+  return run.events.find((event) => event.tMs > afterMs && matches(event.message));
+}
+
+/** Returns the snapshots of node `nodeId` in every tick whose end falls in [fromMs, toMs). */
+export function nodeTicksBetween(run: FinishedRun, nodeId: number, fromMs = 0, toMs = Infinity): DatabaseNodeSnapshot[] {
+  return run.ticks
+    .filter((tick) => tick.tMs >= fromMs && tick.tMs < toMs)
+    .flatMap((tick) => tick.database.nodes.filter((node) => node.id === nodeId));
 }
