@@ -170,3 +170,8 @@ export function nodeTicksBetween(run: FinishedRun, nodeId: number, fromMs = 0, t
     .filter((tick) => tick.tMs >= fromMs && tick.tMs < toMs)
     .flatMap((tick) => tick.database.nodes.filter((node) => node.id === nodeId));
 }
+
+/** Returns the acknowledged writes in the clients' ledger at the last tick at or before `tMs`. */
+export function acknowledgedAt(run: FinishedRun, tMs: number): number {
+  return run.ticks.filter((tick) => tick.tMs <= tMs).at(-1)?.database.acknowledgedWrites ?? 0;
+}
