@@ -361,6 +361,10 @@ export class DatabaseCluster {
   private async setReplicaCount(count: number): Promise<void> {
     const replicas = this.replicas().sort((a, b) => a.id - b.id);
     if (count > replicas.length) {
+      if (!this.livePrimary()) {
+        this.event('database', 'A replica cannot be added while the primary is down: each starts from a snapshot of the primary');
+        return;
+      }
       this.event('database', `Adding ${count - replicas.length} replicas, each from a snapshot of the primary`);
       for (let i = replicas.length; i < count; i++) await this.addReplica();
     } else if (count < replicas.length) {
