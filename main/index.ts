@@ -5,6 +5,7 @@ import type { EngineClient } from './host/engine-client.ts';
 import { startEngine } from './host/engine-host.ts';
 import { subsystemLogger } from './engine/log.ts';
 import { registerIpc } from './ipc/register-ipc.ts';
+import { ReportStore } from './host/report-store.ts';
 
 // Electron main process. The engine runs in its own worker thread, created by startEngine, so
 // this thread only owns the window and relays IPC. The built files sit side by side in out/:
@@ -41,8 +42,11 @@ async function main(): Promise<void> {
   }
   engine = started;
 
+  const reports = new ReportStore(join(app.getPath('userData'), 'reports'), subsystemLogger('reports'));
+  reports.watch(started);
+
   const window = createWindow();
-  removeIpc = registerIpc(window, pathToFileURL(rendererPage).href, { engine: started, presetsDir, log: subsystemLogger('ipc') });
+  removeIpc = registerIpc(window, pathToFileURL(rendererPage).href, { engine: started, presetsDir, reports, log: subsystemLogger('ipc') });
   await window.loadFile(rendererPage);
   log.info('window loaded');
 }

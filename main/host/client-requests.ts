@@ -4,14 +4,17 @@ import { clientRequestSchema } from '../engine/api/protocol.ts';
 import { describeIssues } from '../engine/api/units.ts';
 import type { EngineClient } from './engine-client.ts';
 import { listPresets, resolvePreset } from './presets.ts';
+import type { ReportStore } from './report-store.ts';
 
 /** A reply to one request from the UI. */
 export type HostReply = Extract<HostMessage, { type: 'reply' }>;
 
-/** Dependencies of a host that serves UI requests: the engine, the presets folder and a logger. */
+/** Dependencies of a host that serves UI requests: the engine, the presets folder, the report store and a logger. */
 export interface RequestContext {
   engine: EngineClient;
   presetsDir: string;
+  /** Saves finished runs' reports. A host without one rejects save-report requests. */
+  reports?: ReportStore;
   log: Logger;
 }
 
@@ -28,7 +31,7 @@ export async function handleClientRequest(raw: unknown, context: RequestContext)
   if (!parsed.success) {
     const id = requestIdOf(raw);
     const message = `Invalid request:\n${describeIssues(parsed.error)}`;
-    context.log.warn({ requestId: id, issues: parsed.error.issues.length }, 'rejected an invalid request');
+    context.log.warn({ requestId: id, reason: describeIssues(parsed.error) }, 'rejected an invalid request');
     return { type: 'reply', id, ok: false, error: { name: 'ValidationError', message, code: 'ERR_INVALID_INPUT' } };
   }
 
@@ -37,7 +40,9 @@ export async function handleClientRequest(raw: unknown, context: RequestContext)
     const value = await carryOut(request, context, raw);
     return { type: 'reply', id: request.id, ok: true, value };
   } catch (error) {
-    context.log.warn({ requestId: request.id, requestType: request.type, err: error }, 'request failed');
+    // The report store logs each rejected save with its reason, so it is not logged twice here.
+    const loggedByStore = request.type === 'save-report' && context.reports !== undefined;
+    if (!loggedByStore) context.log.warn({ requestId: request.id, requestType: request.type, err: error }, 'request failed');
     return { type: 'reply', id: request.id, ok: false, error: serializeError(error) };
   }
 }
@@ -81,11 +86,15 @@ async function carryOut(request: ClientRequest, context: RequestContext, raw: un
     case 'stop': {
       context.log.info('stopping the run');
       const report = await engine.stop();
+      if (report) context.reports?.remember(report);
       const result: StopResult = report ? report.summary : null;
       return result;
     }
     case 'status':
       return engine.status();
+    case 'save-report':
+      if (!context.reports) throw new Error('This host has no reports folder, so it cannot save reports');
+      return context.reports.save(request.fileName, { overwrite: request.overwrite ?? false });
     default: {
       const unhandled: never = request;
       throw new Error(`Unhandled request type ${JSON.stringify((unhandled as { type: unknown }).type)}`);

@@ -10,6 +10,7 @@ import type { HostMessage } from '../engine/api/protocol.ts';
 import type { EngineClient } from './engine-client.ts';
 import { handleClientRequest, type RequestContext } from './client-requests.ts';
 import { subsystemLogger } from '../engine/log.ts';
+import { ReportStore } from './report-store.ts';
 
 export interface WebHostOptions {
   engine: EngineClient;
@@ -21,6 +22,8 @@ export interface WebHostOptions {
   staticDir: string;
   /** Folder of preset scenario files (*.json). */
   presetsDir: string;
+  /** Folder that save-report requests write to; created on the first save. Default: `reports` in the working directory. */
+  reportsDir?: string;
 }
 
 export interface WebHost {
@@ -28,6 +31,8 @@ export interface WebHost {
   url: string;
   port: number;
   token: string;
+  /** Absolute path of the folder that save-report requests write to. */
+  reportsDir: string;
   close(): Promise<void>;
 }
 
@@ -73,11 +78,14 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     throw new Error(`Static folder ${options.staticDir} is not readable (${error.code}): build the renderer first with "npm run build"`);
   });
   const token = randomBytes(24).toString('base64url');
-  const context: RequestContext = { engine: options.engine, presetsDir: options.presetsDir, log };
+  const reports = new ReportStore(resolve(options.reportsDir ?? 'reports'), subsystemLogger('reports'));
+  const context: RequestContext = { engine: options.engine, presetsDir: options.presetsDir, reports, log };
 
   const server = createServer();
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   await listen(server, port, host);
+  // The store keeps the last finished run's report even when no browser was connected as it finished.
+  const stopWatchingReports = reports.watch(options.engine);
   const boundPort = (server.address() as AddressInfo).port;
   const guard = new AccessGuard(token, boundPort);
 
@@ -99,13 +107,17 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     sockets.handleUpgrade(request, socket, head, (ws) => serveWebSocket(ws, context));
   });
 
-  log.info({ port: boundPort, staticDir: staticRoot }, 'web host listening');
+  log.info({ port: boundPort, staticDir: staticRoot, reportsDir: reports.reportsDir }, 'web host listening');
 
   return {
     url: `http://${host}:${boundPort}/?token=${token}`,
     port: boundPort,
     token,
-    close: () => closeWebHost(server, sockets, log),
+    reportsDir: reports.reportsDir,
+    close: () => {
+      stopWatchingReports();
+      return closeWebHost(server, sockets, log);
+    },
   };
 }
 

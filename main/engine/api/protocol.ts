@@ -352,6 +352,16 @@ export const clientRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('command'), id: z.number().int().nonnegative(), command: commandSchema }).strict(),
   z.object({ type: z.literal('stop'), id: z.number().int().nonnegative() }).strict(),
   z.object({ type: z.literal('status'), id: z.number().int().nonnegative() }).strict(),
+  z
+    .object({
+      type: z.literal('save-report'),
+      id: z.number().int().nonnegative(),
+      /** A plain file name in the host's reports folder; the host checks it further before writing. */
+      fileName: z.string().max(1000),
+      /** Replace an existing file of that name instead of rejecting the request. */
+      overwrite: z.boolean().optional(),
+    })
+    .strict(),
 ]);
 
 export type ClientRequest = z.output<typeof clientRequestSchema>;
