@@ -22,6 +22,7 @@ const api: ScaleLabApi = {
   command: (command) => request({ type: 'command', command }),
   stop: () => request({ type: 'stop' }),
   status: () => request({ type: 'status' }),
+  saveReport: (fileName, options) => request({ type: 'save-report', fileName, overwrite: options?.overwrite === true }),
   onPush: (listener) => {
     const handler = (_event: IpcRendererEvent, push: ServerPush) => listener(push);
     ipcRenderer.on(PUSH_CHANNEL, handler);

@@ -1,6 +1,7 @@
 import type { CommandInput, RunStatus, ScenarioInput, ServerPush } from '../engine/api/protocol.ts';
 import type { StopResult } from '../host/client-requests.ts';
 import type { PresetList } from '../host/presets.ts';
+import type { SavedReport } from '../host/report-store.ts';
 
 /** The one IPC channel the preload invokes; its payload is a ClientRequest. */
 export const REQUEST_CHANNEL = 'scalelab:request';
@@ -20,6 +21,12 @@ export interface ScaleLabApi {
   command(command: CommandInput): Promise<void>;
   stop(): Promise<StopResult>;
   status(): Promise<RunStatus>;
+  /**
+   * Writes the last finished run's report as JSON into the host's reports folder. Rejects when no
+   * run has finished, when `fileName` is not a plain file name, or when the file exists and
+   * `overwrite` is not true.
+   */
+  saveReport(fileName: string, options?: { overwrite?: boolean }): Promise<SavedReport>;
   /** Subscribes to status, tick, event and finished pushes; returns the unsubscribe function. */
   onPush(listener: (push: ServerPush) => void): () => void;
 }

@@ -41,6 +41,9 @@ export class WebSocketApi implements ScaleLabApi {
   status() {
     return this.request({ type: 'status' }) as ReturnType<ScaleLabApi['status']>;
   }
+  saveReport(fileName: string, options?: { overwrite?: boolean }) {
+    return this.request({ type: 'save-report', fileName, overwrite: options?.overwrite === true }) as ReturnType<ScaleLabApi['saveReport']>;
+  }
   onPush(listener: (push: ServerPush) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
