@@ -55,6 +55,8 @@ test('set-replicas declined while primary down', async () => {
   expect(restarted).toBeDefined();
   expect(declined!.tMs).toBeLessThanOrEqual(restarted!.tMs);
   expect(run.events.filter((event) => event.message === CANNOT_ADD)).toHaveLength(1);
+  // The declined request claims nothing it did not do.
+  expect(run.events.filter((event) => /^Adding \d+ replicas/.test(event.message) && event.tMs <= declined!.tMs)).toEqual([]);
   expect(findEvent(run, /^Database operation failed/)).toBeUndefined();
 
   // No node was created for the declined request, and replica 2 kept serving reads.

@@ -362,7 +362,7 @@ export class DatabaseCluster {
     const replicas = this.replicas().sort((a, b) => a.id - b.id);
     if (count > replicas.length) {
       if (!this.livePrimary()) {
-        this.event('database', 'A replica cannot be added while the primary is down: each starts from a snapshot of the primary');
+        this.event('database', 'A replica cannot be added while the primary is down');
         return;
       }
       this.event('database', `Adding ${count - replicas.length} replicas, each from a snapshot of the primary`);
