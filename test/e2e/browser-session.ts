@@ -48,7 +48,8 @@ export async function openBrowserSession(presets: Record<string, unknown>, viewp
   };
   try {
     engine = await startBuiltEngine(join(workDir, 'data'));
-    web = await startWebHost({ engine, port: 0, host: '127.0.0.1', staticDir: rendererDir, presetsDir });
+    // Saved reports stay in the temporary folder instead of the default ./reports of the repository.
+    web = await startWebHost({ engine, port: 0, host: '127.0.0.1', staticDir: rendererDir, presetsDir, reportsDir: join(workDir, 'reports') });
     context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
       executablePath: chromiumPath,
       headless: true,
