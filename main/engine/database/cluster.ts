@@ -51,7 +51,7 @@ export interface ClusterOptions {
 
 export type DatabaseCommand = Extract<Command, { type: (typeof DATABASE_COMMAND_TYPES)[number] }>;
 
-/** What the engine knows of one node: its thread, its role, the monitor's view, and its replication link. */
+/** The engine's record of one node: its thread, its role, the monitor's view, and its replication link. */
 interface NodeEntry {
   id: number;
   file: string;
@@ -402,7 +402,7 @@ export class DatabaseCluster {
     node.role = wasPrimary ? 'primary' : 'replica';
     await this.startThread(node);
     if (wasPrimary) {
-      // No replica was promoted while it was down, so it still holds every write it acknowledged.
+      // No replica was promoted while it was down, so it still has every write it acknowledged.
       node.state = 'up';
       this.primaryLostAtMs = null;
       this.cachedRoute = null;

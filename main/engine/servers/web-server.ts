@@ -72,7 +72,7 @@ export interface ServerContext {
 }
 
 /**
- * What the database reported for a request that ended after a query. The object passed to
+ * The database's result for a request that ended after a query. The object passed to
  * onOutcome is reused for the next request, so a callee must copy what it keeps.
  */
 export interface QueryOutcome {
@@ -194,7 +194,7 @@ export class WebServer {
 
   /**
    * Accepts one request routed here by the balancer. A server that is down refuses it at once,
-   * as a closed port would; a full server answers "overloaded".
+   * as a closed port would; a full server responds "overloaded".
    */
   accept(requestId: number, kind: number, dueMs: number, arrivalMs: number, cpuMs: number, clientId: number): void {
     this.tickPicks++;
@@ -249,8 +249,8 @@ export class WebServer {
   }
 
   /**
-   * Sends a health check probe; resolves true if the server answered within `timeoutMs`. A server
-   * that is down refuses at once; a hung one never answers.
+   * Sends a health check probe; resolves true if the server responded within `timeoutMs`. A server
+   * that is down refuses at once; a hung one never responds.
    */
   probe(timeoutMs: number): Promise<boolean> {
     const pool = this.pool;
