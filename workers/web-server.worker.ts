@@ -1,5 +1,5 @@
 // A web server thread: one of the threads of a server's piscina pool. It takes batches of
-// requests, holds each on a vCPU for its CPU time, runs API reads and writes against a database
+// requests, keeps each on a vCPU for its CPU time, runs API reads and writes against a database
 // node over a direct MessagePort, and resolves the batch with one result record per request.
 import { workerData } from 'node:worker_threads';
 import { DbLink, DbRouter } from './web-server/db-link.ts';
@@ -44,7 +44,7 @@ import {
 const config = workerData as WebServerWorkerData;
 const control = new Int32Array(config.control);
 const stats = new Float64Array(config.stats);
-/** This thread's stats slot; slot 0 of the buffer holds the counter that threads claim slots from. */
+/** This thread's stats slot; slot 0 of the buffer contains the counter that threads claim slots from. */
 const slot = Atomics.add(new Int32Array(config.stats, 0, 1), 0, 1) + 1;
 const slotBase = slot * STATS_SLOT_SIZE;
 
@@ -52,7 +52,7 @@ const cpu = new VirtualCpu(config.vcpusPerThread);
 const db = new DbRouter(new DbLink(config.serverId, config.dbTimeoutMs));
 cpu.onIdleTick = publishStats;
 
-/** Requests accepted and not yet answered, for the stats slot. */
+/** Requests accepted and still without a response, for the stats slot. */
 let inServer = 0;
 let realBusyMs = 0;
 
@@ -89,7 +89,7 @@ function serveVirtual(task: ServeTask): Promise<Float64Array> {
 
 /**
  * Serves a batch in the real CPU model: this thread is one vCPU and burns calibrated CPU for each
- * request in turn. Database queries do not hold the vCPU; the batch resolves when all are answered.
+ * request in turn. Database queries do not hold the vCPU; the batch resolves when every request has its response.
  */
 function serveReal(task: ServeTask): Promise<Float64Array> {
   return new Promise((resolve) => {
@@ -185,7 +185,7 @@ function respond(batch: PendingBatch, index: number, status: number, endMs: numb
   batch.finish(index, finalStatus, endMs, query);
 }
 
-/** Answers a health check, or holds the answer like any other response while the server hangs. */
+/** Responds to a health check, or keeps the response like any other while the server hangs. */
 function answerHealthCheck(): Promise<boolean> {
   return new Promise((resolve) => {
     if (Atomics.load(control, CONTROL_HANG) === 0) {

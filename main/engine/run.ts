@@ -212,7 +212,7 @@ export class Run {
       }
       case 'hang-server':
         this.server(command.server).setHang(true);
-        this.record('fault', `Server ${command.server} hangs (accepts requests, answers none)`, command.server);
+        this.record('fault', `Server ${command.server} hangs (accepts requests, responds to none)`, command.server);
         return;
       case 'slow-server':
         this.server(command.server).setSlowFactor(command.factor);
@@ -371,7 +371,7 @@ export class Run {
 
   /**
    * Brings the next step forward when a closed-model user who just got a response is due to send
-   * before the step the engine sleeps until (short think times); otherwise it would wait up to 50 ms.
+   * before the step the engine sleeps until (short think times). Otherwise it would wait up to 50 ms.
    */
   private wakeForArrival(now: number): void {
     const dueMs = this.load.peekDueMs();
@@ -435,7 +435,7 @@ export class Run {
 
   /**
    * Ends one attempt of a request. A failed idempotent request may go back to the balancer after
-   * a backoff, within the retry budget; it stays in flight meanwhile, and its latency still counts
+   * a backoff, within the retry budget. It stays in flight meanwhile, and its latency still counts
    * from its first due time. Otherwise the request ends here, ok or with the attempt's error.
    */
   private onOutcome(

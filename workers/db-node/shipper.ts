@@ -17,7 +17,7 @@ import { nowMs } from '../shared/wire.ts';
 
 /** Entries per shipment; a replica far behind catches up in several shipments. */
 const SHIPMENT_ENTRIES = 1000;
-/** Shipments per link and call, so a long catch-up never blocks the thread for long. */
+/** Shipments per link and pass, so a long catch-up is split across passes instead of blocking the thread. */
 const SHIPMENTS_PER_PASS = 8;
 /** How often the primary ships backlogs and refreshes each link's lag. */
 const PASS_INTERVAL_MS = 25;

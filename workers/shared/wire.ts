@@ -36,9 +36,9 @@ export const RES_STATUS = 0;
 export const RES_END = 1;
 /** For a write, the log position it committed at; for a read, the log position its node had applied. 0 without a query. */
 export const RES_DB_LSN = 2;
-/** The epoch of the node that answered the query, 0 without a query. */
+/** The epoch of the node that ran the query, 0 without a query. */
 export const RES_DB_EPOCH = 3;
-/** The database node that answered the query, 0 without a query. */
+/** The database node that ran the query, 0 without a query. */
 export const RES_DB_NODE = 4;
 export const RES_STRIDE = 5;
 
@@ -77,7 +77,7 @@ export interface PingTask {
   type: 'ping';
 }
 
-/** A health check probe: answered at once unless the server hangs. */
+/** A health check probe, which gets its response at once unless the server hangs. */
 export interface HealthTask {
   type: 'health';
 }

@@ -21,7 +21,7 @@ const serverIdSchema = intInRange(1, LIMITS.servers.max);
 
 /**
  * Commands change a running system. The same objects arrive from the UI, from the command line's
- * scenario timeline and from tests, and each is validated before the engine sees it.
+ * scenario timeline and from tests, and each is validated before the engine applies it.
  */
 export const commandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('set-servers'), count: intInRange(LIMITS.servers.min, LIMITS.servers.max) }).strict(),
@@ -30,11 +30,11 @@ export const commandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('set-algorithm'), algorithm: algorithmSchema }).strict(),
   z.object({ type: z.literal('crash-server'), server: serverIdSchema }).strict(),
   z.object({ type: z.literal('restart-server'), server: serverIdSchema }).strict(),
-  /** The server accepts requests and answers none until the fault clears; then it answers all it held. */
+  /** The server accepts requests and responds to none until the fault clears; then it sends every response it kept. */
   z.object({ type: z.literal('hang-server'), server: serverIdSchema }).strict(),
   /** Multiplies the CPU time of requests that arrive from now on. */
   z.object({ type: z.literal('slow-server'), server: serverIdSchema, factor: numberInRange(1, 100) }).strict(),
-  /** A share of requests (0 to 1) answers "server error". */
+  /** A share of requests (0 to 1) gets the response "server error". */
   z.object({ type: z.literal('fail-server'), server: serverIdSchema, errorRate: numberInRange(0, 1) }).strict(),
   z.object({ type: z.literal('clear-server-faults'), server: serverIdSchema }).strict(),
   /** Takes one server out of rotation, waits for its requests in flight, and removes it. */

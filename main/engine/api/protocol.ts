@@ -47,7 +47,7 @@ export interface ServerSnapshot {
   errorRps: number;
   /** Share of the balancer's picks during the tick, 0 to 1. */
   pickShare: number;
-  /** How the balancer sees the server, which may differ from its true state. */
+  /** The balancer's view of the server, which may differ from its true state. */
   balancer: BackendView;
   /** Weight for weighted round robin. */
   weight: number;
@@ -297,7 +297,7 @@ export interface RunReport {
   events: RunEvent[];
   summary: RunSummary;
   host: HostInfo;
-  /** The folder that holds the run's SQLite files. */
+  /** The folder that contains the run's SQLite files. */
   dataDir: string;
   /** The data tier's failovers, lag and write accounting; absent in reports saved before it was recorded. */
   database?: DatabaseReport;

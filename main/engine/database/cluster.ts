@@ -469,7 +469,7 @@ export class DatabaseCluster {
   /**
    * Stops a primary declared down whose thread still runs (missed heartbeats on a loaded host
    * are not a crash). Left running, it would go on taking writes at its old epoch from routes
-   * built before the failover; stopping it is fencing by power-off (STONITH), and a restart
+   * built before the failover. Stopping it is fencing by power-off (STONITH), and a restart
    * brings it back as a replica.
    */
   private async fence(lost: NodeEntry): Promise<void> {
@@ -661,7 +661,7 @@ export class DatabaseCluster {
   }
 
   /**
-   * Makes a running replica follow the primary. A replica whose log holds writes the primary's
+   * Makes a running replica follow the primary. A replica whose log contains writes the primary's
    * history lacks (a deposed primary's unshipped writes) is rebuilt from a snapshot instead, and
    * those writes are counted as discarded.
    */

@@ -229,10 +229,10 @@ export class WebServer {
   }
 
   /**
-   * Ends as "timeout" every request still unanswered `requestTimeoutMs` after it was due. A
-   * batch comes back when its last request is done, so a request answered in time may be reported
-   * a little later: expiry waits EXPIRY_GRACE_MS more, and `complete` judges each request by the
-   * end time the server recorded.
+   * Ends as "timeout" every request still without a response `requestTimeoutMs` after it was
+   * due. A batch comes back when its last request is done, so a request that got its response in
+   * time may be reported a little later. Expiry therefore waits EXPIRY_GRACE_MS more, and
+   * `complete` judges each request by the end time the server recorded.
    */
   expire(nowMs: number): void {
     const deadline = nowMs - this.context.requestTimeoutMs - EXPIRY_GRACE_MS;
@@ -395,7 +395,7 @@ export class WebServer {
       const base = i * RES_STRIDE;
       const status = results[base + RES_STATUS];
       const latencyMs = results[base + RES_END] - batch.dueMs[i];
-      // An answer that came after the client's timeout is a timeout, whatever status the server returned.
+      // A response that came after the client's timeout is a timeout, whatever status the server returned.
       const outcome = latencyMs > this.context.requestTimeoutMs ? 'timeout' : outcomeOf(status);
       const nodeId = results[base + RES_DB_NODE];
       if (nodeId > 0) {
